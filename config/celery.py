@@ -1,0 +1,15 @@
+"""The Celery app. Workers: `celery -A config worker -Q inference,safety,training,default`.
+
+In embedded mode (no REDIS_URL) tasks run eagerly in the calling process, so the same code paths
+work without a broker.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("pixel")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,265 @@
+"""Pixel's one settings module. Every knob is an environment variable (README, "Configuration").
+
+With nothing set, Pixel runs as an embedded demo: SQLite, Channels' in-memory layer, a local
+memory cache and Celery tasks run in-process. DATABASE_URL and REDIS_URL switch it to
+PostgreSQL, the Redis channel layer, a Redis cache and real Celery workers. PIXEL_PRODUCTION=true
+refuses to start with an unsafe default.
+"""
+
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+from config.env import ConfigError, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# pytest-django imports settings inside the pytest process; tests get fast hashing and mail
+# kept in memory without each test having to ask for it.
+TESTING = "pytest" in sys.modules
+
+DEMO_SECRET_KEY = "pixel-demo-secret-key-not-for-production-use-0123456789abcdef"
+
+PRODUCTION = env_bool("PIXEL_PRODUCTION", False)
+DEBUG = env_bool("PIXEL_DEBUG", not PRODUCTION)
+SECRET_KEY = env_str("PIXEL_SECRET_KEY", DEMO_SECRET_KEY)
+ALLOWED_HOSTS = env_list("PIXEL_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("PIXEL_CSRF_TRUSTED_ORIGINS", [])
+
+if PRODUCTION:
+    problems = []
+    if DEBUG:
+        problems.append("PIXEL_DEBUG is true")
+    if SECRET_KEY == DEMO_SECRET_KEY or len(SECRET_KEY) < 50:
+        problems.append("PIXEL_SECRET_KEY is the demo key or shorter than 50 characters")
+    if not ALLOWED_HOSTS:
+        problems.append("PIXEL_ALLOWED_HOSTS is empty")
+    if problems:
+        raise ConfigError("Refusing to start in production: " + "; ".join(problems))
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "channels",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "accounts",
+    "simulator",
+    "supervision",
+    "modelserve",
+    "training",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.RequireMFAMiddleware",
+]
+
+if PRODUCTION:
+    # Static files from the ASGI servers themselves, compressed and cache-busted; in the demo the
+    # staticfiles app serves them from the source folders.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.pixel",
+            ],
+        },
+    },
+]
+
+# --- Data stores -------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("PIXEL_DB_CONN_MAX_AGE", 60))}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("PIXEL_SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            # The embedded demo serves a browser and background threads from one file: wait for
+            # the write lock instead of failing at once.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL", "")
+EMBEDDED = not REDIS_URL
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("PIXEL_CHANNEL_PREFIX", "pixel")},
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("PIXEL_CACHE_PREFIX", "pixel"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# --- Celery ------------------------------------------------------------------------------------
+# Without Redis the same tasks run in-process (task_always_eager), so the embedded demo needs no
+# worker. With Redis, workers listen on the queues named in the README.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL or "cache+memory://")
+CELERY_TASK_ALWAYS_EAGER = env_bool("PIXEL_CELERY_EAGER", EMBEDDED)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "modelserve.*": {"queue": "inference"},
+    "simulator.tasks.generate_reply": {"queue": "inference"},
+    "*.tasks.check_*": {"queue": "safety"},
+    "training.*": {"queue": "training"},
+}
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+
+# --- Accounts and authentication ---------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "account_login"
+
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = env_str("PIXEL_EMAIL_VERIFICATION", "mandatory")
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Pixel] "
+# Failed sign-ins per e-mail address (and per IP per minute) before allauth refuses further
+# tries until the timeout passes. Counted in the cache, so all ASGI servers share the count.
+PIXEL_LOGIN_ATTEMPTS_LIMIT = env_int("PIXEL_LOGIN_ATTEMPTS_LIMIT", 5, minimum=1)
+PIXEL_LOGIN_ATTEMPTS_TIMEOUT = env_int("PIXEL_LOGIN_ATTEMPTS_TIMEOUT", 300, minimum=1)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": f"20/m/ip,{PIXEL_LOGIN_ATTEMPTS_LIMIT}/{PIXEL_LOGIN_ATTEMPTS_TIMEOUT}s/key",
+}
+PIXEL_SIGNUP_OPEN = env_bool("PIXEL_SIGNUP_OPEN", False)
+PIXEL_INVITATION_HOURS = env_int("PIXEL_INVITATION_HOURS", 72, minimum=1)
+
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Pixel"
+# Roles that must have an authenticator app before they can do anything else.
+PIXEL_MFA_REQUIRED_ROLES = env_list("PIXEL_MFA_REQUIRED_ROLES", ["supervisor", "admin"])
+
+# Idle sessions end: the cookie's age is renewed on every request, so it lapses only after
+# PIXEL_IDLE_MINUTES without one.
+PIXEL_IDLE_MINUTES = env_int("PIXEL_IDLE_MINUTES", 15, minimum=1)
+SESSION_COOKIE_AGE = PIXEL_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# --- E-mail ------------------------------------------------------------------------------------
+EMAIL_URL = env_str("PIXEL_EMAIL_HOST", "")
+if TESTING:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+elif EMAIL_URL:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = EMAIL_URL
+    EMAIL_PORT = env_int("PIXEL_EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env_str("PIXEL_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = env_str("PIXEL_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("PIXEL_EMAIL_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env_str("PIXEL_FROM_EMAIL", "Pixel <pixel@localhost>")
+
+# --- Security (production) ---------------------------------------------------------------------
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("PIXEL_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("PIXEL_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PIXEL_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("PIXEL_HSTS_PRELOAD", True)
+if env_bool("PIXEL_BEHIND_PROXY", False):
+    # The load balancer terminates TLS and says so in this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Static files, i18n ------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env_str("PIXEL_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Pixel -------------------------------------------------------------------------------------
+# Licensed data sets live outside the repository (../shared/data beside the checkout).
+PIXEL_DATA_DIR = Path(env_str("PIXEL_DATA_DIR", str(BASE_DIR.parent / "shared" / "data")))
+# How far ahead the admin's "expiring soon" filter looks.
+PIXEL_CERT_EXPIRY_WARNING_DAYS = env_int("PIXEL_CERT_EXPIRY_WARNING_DAYS", 30, minimum=1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("PIXEL_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,120 @@
+"""Fixtures every test can use: the personas, a database check, and no outbound network.
+
+Personas (healthchecks' alice/bob/charlie habit): `trainee` in cohort A, `supervisor` of cohort A,
+`admin`, and two outsiders: `outsider` (a trainee in cohort B) and `outsider_supervisor` (who
+supervises cohort B only).
+"""
+
+import ipaddress
+import socket
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+
+def pytest_sessionstart(session):
+    # The suite promises real PostgreSQL (triggers, full-text search, locking). Running it on the
+    # demo's SQLite would pass tests that prove nothing, so refuse loudly instead.
+    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        raise pytest.UsageError(
+            "Pixel's tests need PostgreSQL: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/pixel) "
+            "or run `bash .ci/run`, which starts PostgreSQL and Redis for you."
+        )
+
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only_connect(sock, address):
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        try:
+            ok = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            ok = host == "localhost"
+        if not ok:
+            raise ConnectionRefusedError(f"Tests may not reach {host}: outbound network is blocked")
+    return _real_connect(sock, address)
+
+
+@pytest.fixture(autouse=True)
+def _block_network(monkeypatch):
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only_connect)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters and used TOTP codes live in the cache; each test starts clean.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def make_person(email, role, mfa=True, password="correct horse battery"):
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from accounts.models import User
+
+    user = User.objects.create_user(email, password, full_name=email.split("@")[0].title())
+    user.set_role(role)
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+    user.totp_secret = None
+    if mfa and role in settings.PIXEL_MFA_REQUIRED_ROLES:
+        user.totp_secret = generate_totp_secret()
+        TOTP.activate(user, user.totp_secret)
+        assert Authenticator.objects.filter(user=user).exists()
+    return user
+
+
+@pytest.fixture
+def cohorts(db):
+    from accounts.models import Cohort
+
+    return Cohort.objects.create(name="Cohort A"), Cohort.objects.create(name="Cohort B")
+
+
+@pytest.fixture
+def trainee(cohorts):
+    user = make_person("trainee@example.org", "trainee")
+    cohorts[0].trainees.add(user)
+    return user
+
+
+@pytest.fixture
+def supervisor(cohorts):
+    user = make_person("supervisor@example.org", "supervisor")
+    cohorts[0].supervisors.add(user)
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_person("admin@example.org", "admin")
+
+
+@pytest.fixture
+def outsider(cohorts):
+    user = make_person("outsider@example.org", "trainee")
+    cohorts[1].trainees.add(user)
+    return user
+
+
+@pytest.fixture
+def outsider_supervisor(cohorts):
+    user = make_person("other-supervisor@example.org", "supervisor")
+    cohorts[1].supervisors.add(user)
+    return user
+
+
+@pytest.fixture
+def certify(admin_user):
+    """Issue a certification through the real action: certify(user, "simulation", **dates)."""
+    from accounts.actions import do_issue_certification
+
+    def _certify(user, kind="simulation", **kwargs):
+        return do_issue_certification(admin_user, user, kind, **kwargs)
+
+    return _certify
