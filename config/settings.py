@@ -128,11 +128,12 @@ if REDIS_URL:
             "KEY_PREFIX": env_str("PIXEL_CACHE_PREFIX", "pixel"),
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions in the database: every ASGI server sees them, and the idle expiry is checked against
+# the database clock on each request (`manage.py clearsessions` removes the lapsed rows).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Celery ------------------------------------------------------------------------------------
 # Without Redis the same tasks run in-process (task_always_eager), so the embedded demo needs no

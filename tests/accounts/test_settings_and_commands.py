@@ -18,7 +18,8 @@ PROD_ENV = {
 
 
 def run_manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("PIXEL_")}
+    # A fresh process configured only by `env` (the browser tests relax async safety in ours).
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PIXEL_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
     )
