@@ -257,9 +257,13 @@ class AuditEvent(models.Model):
     MFA_CHANGED = "mfa_changed"
     CLINICAL_VIEW = "clinical_view"
     AUDIT_EXPORTED = "audit_exported"
+    SESSION_STARTED = "session_started"
+    SESSION_ENDED = "session_ended"
+    SCENARIO_CHANGED = "scenario_changed"
     EVENT_TYPES = [
         LOGIN, LOGIN_FAILED, LOGOUT, ROLE_CHANGED, CERT_ISSUED, CERT_REVOKED, INVITATION_SENT,
         INVITATION_ACCEPTED, COHORT_CHANGED, USER_CREATED, MFA_CHANGED, CLINICAL_VIEW, AUDIT_EXPORTED,
+        SESSION_STARTED, SESSION_ENDED, SCENARIO_CHANGED,
     ]  # fmt: skip
 
     seq = models.BigIntegerField(unique=True, editable=False)

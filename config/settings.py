@@ -98,7 +98,7 @@ TEMPLATES = [
 # --- Data stores -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("PIXEL_DB_CONN_MAX_AGE", 60))}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("PIXEL_DB_CONN_MAX_AGE", 0 if TESTING else 60))}
 else:
     DATABASES = {
         "default": {
@@ -256,6 +256,15 @@ USE_TZ = True
 PIXEL_DATA_DIR = Path(env_str("PIXEL_DATA_DIR", str(BASE_DIR.parent / "shared" / "data")))
 # How far ahead the admin's "expiring soon" filter looks.
 PIXEL_CERT_EXPIRY_WARNING_DAYS = env_int("PIXEL_CERT_EXPIRY_WARNING_DAYS", 30, minimum=1)
+
+# Live sessions: limits that protect the model workers and keep sessions humane.
+PIXEL_SESSION_MAX_MINUTES = env_int("PIXEL_SESSION_MAX_MINUTES", 60, minimum=1)
+PIXEL_MESSAGE_MAX_CHARS = env_int("PIXEL_MESSAGE_MAX_CHARS", 2000, minimum=1)
+PIXEL_MESSAGES_PER_MINUTE = env_int("PIXEL_MESSAGES_PER_MINUTE", 10, minimum=1)
+# A reply not stored this long after the trainee's message is taken as lost (a worker died), and
+# the trainee may send again; the task is idempotent, so a late original does no harm.
+PIXEL_REPLY_STALE_SECONDS = env_int("PIXEL_REPLY_STALE_SECONDS", 120, minimum=5)
+PIXEL_SCENARIO_DIR = Path(env_str("PIXEL_SCENARIO_DIR", str(BASE_DIR / "simulator" / "scenario_library")))
 
 LOGGING = {
     "version": 1,

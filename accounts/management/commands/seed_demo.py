@@ -7,6 +7,7 @@ from django.db import transaction
 from accounts import actions
 from accounts.demo import DEMO_COHORT, DEMO_PEOPLE, require_demo_mode
 from accounts.models import AuditEvent, Certification, Cohort, User
+from simulator.library import load_library
 
 
 class Command(BaseCommand):
@@ -39,6 +40,8 @@ class Command(BaseCommand):
             if people["trainee"].valid_certification(kind) is None:
                 actions.do_issue_certification(people["admin"], people["trainee"], kind, note="Demo certification")
 
+        loaded = load_library()
+        self.stdout.write(f"Scenario library: {len(loaded)} scenarios.")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/ as:"))
         for email, _name, role, password, secret in DEMO_PEOPLE:
             extra = f"  (two-factor code: python manage.py demo_totp {email}; secret {secret})" if secret else ""

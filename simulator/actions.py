@@ -1,0 +1,167 @@
+"""Every write to sessions: start, trainee messages, client replies, end.
+
+Each do_* checks what it must, writes, audits where a person acted, and sends the WebSocket event
+only after the transaction commits (`emit`), so no browser ever sees something that was not
+stored.
+"""
+
+from datetime import timedelta
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.access import missing_certification
+from accounts.actions import do_audit
+from accounts.models import AuditEvent
+from simulator.models import Message, Session
+
+
+class SimulatorError(Exception):
+    """A refusal the person should read: `code` for programs, `message` for people."""
+
+    def __init__(self, code, message, session=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.session = session
+
+
+def send_now(group, payload):
+    """Send one event to a channel group immediately (for token streams, which are not stored)."""
+    async_to_sync(get_channel_layer().group_send)(group, {"type": "pixel.event", "payload": payload})
+
+
+def emit(group, payload):
+    """Send one event to a channel group once the current transaction commits."""
+    transaction.on_commit(lambda: send_now(group, payload))
+
+
+def certification_problem(user, scenario):
+    for kind in scenario.required_certifications():
+        message = missing_certification(user, kind)
+        if message:
+            return message
+    return None
+
+
+def do_start_session(user, scenario, request=None):
+    """Open a live session on the scenario's current version, with the client's opening line."""
+    problem = certification_problem(user, scenario)
+    if problem:
+        raise SimulatorError("certification_missing", problem)
+    if not scenario.is_active:
+        raise SimulatorError("scenario_inactive", "This scenario is not available at the moment.")
+    existing = Session.objects.filter(trainee=user, status__in=Session.OPEN_STATUSES).first()
+    if existing is not None:
+        raise SimulatorError("session_open", "You already have a session open. End it before starting another.", existing)
+    version = scenario.snapshot()
+    try:
+        with transaction.atomic():
+            session = Session.objects.create(trainee=user, scenario_version=version)
+            opening = (version.persona.get("opening_line") or "").strip()
+            if opening:
+                session.append(Message.CLIENT, opening)
+            do_audit(
+                AuditEvent.SESSION_STARTED, user, user, session, {"scenario": scenario.slug, "version": version.number}, request
+            )
+    except IntegrityError:
+        # A second tab raced us past the check above; the database constraint decided.
+        existing = Session.objects.filter(trainee=user, status__in=Session.OPEN_STATUSES).first()
+        raise SimulatorError("session_open", "You already have a session open.", existing) from None
+    return session
+
+
+def pending_reply(session, now=None):
+    """The trainee message still waiting for a client reply, if it is not yet stale."""
+    last = session.messages.order_by("-seq").first()
+    if last is None or last.role != Message.TRAINEE:
+        return None
+    age = (now or timezone.now()) - last.created_at
+    return last if age < timedelta(seconds=settings.PIXEL_REPLY_STALE_SECONDS) else None
+
+
+def do_post_trainee_message(user, session, client_msg_id, text):
+    """Store a trainee message before anything acknowledges it. Returns (message, created).
+
+    A resend with the same client_msg_id returns the stored message and stores nothing.
+    """
+    if session.trainee_id != user.pk:
+        raise SimulatorError("forbidden", "Only the trainee of this session can write in it.")
+    client_msg_id = str(client_msg_id or "").strip()
+    if not client_msg_id or len(client_msg_id) > 64:
+        raise SimulatorError("bad_id", "Each message needs an id of 1 to 64 characters.")
+    duplicate = session.messages.filter(client_msg_id=client_msg_id).first()
+    if duplicate is not None:
+        return duplicate, False
+    text = (text or "").strip()
+    if not text:
+        raise SimulatorError("empty", "Write something before sending.")
+    if len(text) > settings.PIXEL_MESSAGE_MAX_CHARS:
+        raise SimulatorError(
+            "too_long", f"Messages can be at most {settings.PIXEL_MESSAGE_MAX_CHARS} characters (this one has {len(text)})."
+        )
+    session.refresh_from_db(fields=["status", "next_seq"])
+    if session.status == Session.PAUSED:
+        raise SimulatorError("paused", "Your supervisor has paused this session. Wait for them to resume it.")
+    if session.status == Session.ENDED:
+        raise SimulatorError("ended", "This session has ended.")
+    now = timezone.now()
+    if session.time_left(now) <= timedelta(0):
+        raise SimulatorError(
+            "time_up", f"Sessions last at most {settings.PIXEL_SESSION_MAX_MINUTES} minutes. End it to see your summary."
+        )
+    recent = session.messages.filter(role=Message.TRAINEE, created_at__gte=now - timedelta(minutes=1)).count()
+    if recent >= settings.PIXEL_MESSAGES_PER_MINUTE:
+        raise SimulatorError(
+            "rate_limited", f"At most {settings.PIXEL_MESSAGES_PER_MINUTE} messages a minute. Take a breath and try again."
+        )
+    if pending_reply(session, now) is not None:
+        raise SimulatorError("reply_pending", "The client is still answering. Wait for their reply.")
+    with transaction.atomic():
+        message, created = session.append(Message.TRAINEE, text, client_msg_id=client_msg_id)
+        if created:
+            emit(session.group_name, {"type": "message", **message.as_event()})
+    return message, created
+
+
+def do_store_client_reply(session, reply_to, reply):
+    """Store the finished client reply to trainee message `reply_to`; idempotent per reply_to."""
+    existing = session.messages.filter(reply_to=reply_to).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            message, _ = session.append(
+                Message.CLIENT,
+                reply.text,
+                reply_to=reply_to,
+                seconds=reply.seconds,
+                first_token_seconds=reply.first_token_seconds,
+                regenerations=reply.regenerations,
+                guard_breaks=reply.breaks,
+                fallback=reply.fallback,
+                model_name=reply.model,
+            )
+            updates = {"model_name": reply.model}
+            if reply.breaks:
+                updates["persona_breaks"] = F("persona_breaks") + len(reply.breaks)
+            Session.objects.filter(pk=session.pk).update(**updates)
+            emit(session.group_name, {"type": "message", **message.as_event()})
+    except IntegrityError:
+        # Another worker stored the same reply first (a redelivered task): keep theirs.
+        return session.messages.get(reply_to=reply_to), False
+    return message, True
+
+
+def do_end_session(user, session, reason="ended by the trainee", request=None):
+    if user.pk != session.trainee_id and not user.has_role("supervisor", "admin"):
+        raise SimulatorError("forbidden", "You may not end this session.")
+    with transaction.atomic():
+        if session.end(user, reason):
+            do_audit(AuditEvent.SESSION_ENDED, user, session.trainee, session, {"reason": reason}, request)
+            emit(session.group_name, {"type": "ended", "reason": reason})
+    return session

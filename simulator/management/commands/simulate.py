@@ -1,0 +1,87 @@
+import json
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import User
+from simulator import actions, replies
+from simulator.models import Message, Scenario, Session
+
+SIM_USER = "simulate@pixel.invalid"
+
+
+def read_script(path):
+    lines = []
+    try:
+        raw = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise CommandError(f"Cannot read {path}: {e}") from e
+    for number, line in enumerate(raw, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as e:
+            raise CommandError(f"{path}:{number}: not JSON ({e})") from e
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
+            raise CommandError(f'{path}:{number}: each line must be an object with a non-empty "text"')
+        lines.append(item["text"])
+    if not lines:
+        raise CommandError(f"{path}: no lines to play")
+    return lines
+
+
+class Command(BaseCommand):
+    help = "List scenarios, or play a scripted trainee through a scenario and print the transcript."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--list", action="store_true", help="print scenario slugs, one a line")
+        parser.add_argument("--scenario", help="scenario slug")
+        parser.add_argument("--script", help='JSONL file, one {"text": ...} a line')
+        parser.add_argument("--json", action="store_true", help="print the transcript as JSON")
+
+    def handle(self, *args, **options):
+        if options["list"]:
+            for scenario in Scenario.objects.filter(is_active=True).order_by("slug"):
+                self.stdout.write(f"{scenario.slug}\t{scenario.title} (difficulty {scenario.difficulty}, {scenario.certification})")
+            return
+        if not options["scenario"] or not options["script"]:
+            raise CommandError("Give --list, or both --scenario SLUG and --script FILE.jsonl")
+        scenario = Scenario.objects.filter(slug=options["scenario"], is_active=True).first()
+        if scenario is None:
+            raise CommandError(f"No active scenario {options['scenario']!r}; see --list")
+        script = read_script(options["script"])
+        result = self.play(scenario, script)
+        if options["json"]:
+            self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
+        else:
+            for turn in result["turns"]:
+                who = "TRAINEE" if turn["role"] == "trainee" else scenario.persona["name"].upper()
+                extra = f"  [{turn['seconds']:.2f}s, {turn['regenerations']} regenerations]" if turn["role"] == "client" and turn["seconds"] else ""
+                self.stdout.write(f"{who}: {turn['text']}{extra}")
+
+    def play(self, scenario, script):
+        """The live path without a browser: the same actions store messages, the same reply code runs."""
+        user, _ = User.objects.get_or_create(email=SIM_USER, defaults={"full_name": "Scripted trainee"})
+        for stale in Session.objects.filter(trainee=user, status__in=Session.OPEN_STATUSES):
+            stale.end(None, "replaced by a new scripted run")
+        session = Session.objects.create(trainee=user, scenario_version=scenario.snapshot())
+        opening = scenario.persona.get("opening_line", "").strip()
+        if opening:
+            session.append(Message.CLIENT, opening)
+        # A script plays faster than a person types; the per-minute limit is for people.
+        settings.PIXEL_MESSAGES_PER_MINUTE = 10**6
+        try:
+            for text in script:
+                message, _ = actions.do_post_trainee_message(user, session, uuid.uuid4().hex, text)
+                replies.generate_reply(session.pk, message.seq)
+        finally:
+            session.end(None, "scripted run finished")
+        model = session.messages.filter(role=Message.CLIENT).exclude(model_name="").values_list("model_name", flat=True).first()
+        turns = [
+            {"role": m.role, "text": m.text, "seconds": m.seconds or 0.0, "regenerations": m.regenerations}
+            for m in session.messages.order_by("seq")
+        ]
+        return {"scenario": scenario.slug, "model": model or "", "session": str(session.pk), "turns": turns}

@@ -1,0 +1,250 @@
+"""Scenarios (versioned persona cards), sessions and their messages. See docs/simulator.md."""
+
+import hashlib
+import json
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import Certification
+
+TOPICS = [
+    "depression", "anxiety", "panic", "trauma", "grief", "alcohol", "self-harm", "suicide", "violence",
+    "perinatal", "eating", "ocd", "substance-use", "relationships", "engagement", "other",
+]  # fmt: skip
+DIFFICULTY_CHOICES = [(1, "1 · novice"), (2, "2 · intermediate"), (3, "3 · advanced")]
+
+
+def card_hash(card):
+    return hashlib.sha256(json.dumps(card, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class Scenario(models.Model):
+    """A training scenario: a client persona card plus training metadata.
+
+    The editable card lives here; every change that alters it snapshots a new ScenarioVersion, and
+    sessions point at the version they ran, so later edits never rewrite what a trainee saw.
+    """
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    topic = models.CharField(max_length=40, choices=[(t, t) for t in TOPICS])
+    difficulty = models.PositiveSmallIntegerField(choices=DIFFICULTY_CHOICES)
+    certification = models.CharField(
+        max_length=32,
+        choices=Certification.KIND_CHOICES,
+        default=Certification.SIMULATION,
+        help_text="The certification a trainee needs (besides 'simulation') to run it.",
+    )
+    summary = models.TextField()
+    learning_objectives = models.JSONField(default=list)
+    content_warnings = models.JSONField(default=list, blank=True)
+    persona = models.JSONField(help_text="The client persona card (see simulator/scenario_library/README.md).")
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["difficulty", "title"]
+
+    def __str__(self):
+        return self.title
+
+    def card(self):
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "topic": self.topic,
+            "difficulty": self.difficulty,
+            "certification": self.certification,
+            "summary": self.summary,
+            "learning_objectives": self.learning_objectives,
+            "content_warnings": self.content_warnings,
+            "persona": self.persona,
+        }
+
+    def required_certifications(self):
+        kinds = [Certification.SIMULATION]
+        if self.certification != Certification.SIMULATION:
+            kinds.append(self.certification)
+        return kinds
+
+    def snapshot(self, by=None):
+        """The current version, creating a new one if the card changed since the last."""
+        card = self.card()
+        digest = card_hash(card)
+        with transaction.atomic():
+            latest = self.versions.select_for_update().order_by("-number").first()
+            if latest is not None and latest.content_hash == digest:
+                return latest
+            return ScenarioVersion.objects.create(
+                scenario=self,
+                number=(latest.number + 1) if latest else 1,
+                card=card,
+                content_hash=digest,
+                created_by=by,
+            )
+
+    @property
+    def current_version(self):
+        return self.versions.order_by("-number").first()
+
+
+class ScenarioVersion(models.Model):
+    scenario = models.ForeignKey(Scenario, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    card = models.JSONField()
+    content_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scenario", "number"], name="one_number_per_scenario_version")]
+
+    def __str__(self):
+        return f"{self.scenario.slug} v{self.number}"
+
+    @property
+    def persona(self):
+        return self.card["persona"]
+
+
+class Session(models.Model):
+    """One trainee's conversation with one simulated client. live -> paused <-> live -> ended."""
+
+    LIVE = "live"
+    PAUSED = "paused"
+    ENDED = "ended"
+    STATUS_CHOICES = [(LIVE, "Live"), (PAUSED, "Paused"), (ENDED, "Ended")]
+    OPEN_STATUSES = (LIVE, PAUSED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    trainee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sim_sessions")
+    scenario_version = models.ForeignKey(ScenarioVersion, on_delete=models.PROTECT, related_name="sessions")
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=LIVE)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    end_reason = models.CharField(max_length=200, blank=True)
+    model_name = models.CharField(max_length=200, blank=True)
+    next_seq = models.PositiveIntegerField(default=1)
+    persona_breaks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # One open session per trainee, enforced by the database even under racing requests.
+            models.UniqueConstraint(
+                fields=["trainee"], condition=Q(status__in=["live", "paused"]), name="one_open_session_per_trainee"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.scenario_version.scenario.title} · {self.trainee} · {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def scenario(self):
+        return self.scenario_version.scenario
+
+    @property
+    def persona(self):
+        return self.scenario_version.persona
+
+    @property
+    def group_name(self):
+        """Channel group for everything the trainee's socket may receive."""
+        return f"session.{self.pk}"
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+    def time_left(self, now=None):
+        limit = timedelta(minutes=settings.PIXEL_SESSION_MAX_MINUTES)
+        return self.started_at + limit - (now or timezone.now())
+
+    def end(self, by, reason):
+        """Close the session; returns False if it was already ended (so callers audit once)."""
+        with transaction.atomic():
+            session = Session.objects.select_for_update().get(pk=self.pk)
+            if session.status == self.ENDED:
+                return False
+            session.status = self.ENDED
+            session.ended_at = timezone.now()
+            session.ended_by = by
+            session.end_reason = reason[:200]
+            session.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
+        self.refresh_from_db()
+        return True
+
+    def append(self, role, text, client_msg_id=None, **fields):
+        """Store a message with the next sequence number; the row lock orders concurrent appends.
+
+        With a client_msg_id already stored, returns (that message, False) instead of a duplicate.
+        """
+        with transaction.atomic():
+            session = Session.objects.select_for_update().get(pk=self.pk)
+            if client_msg_id:
+                existing = session.messages.filter(client_msg_id=client_msg_id).first()
+                if existing is not None:
+                    return existing, False
+            message = Message.objects.create(
+                session=session, seq=session.next_seq, role=role, text=text, client_msg_id=client_msg_id, **fields
+            )
+            Session.objects.filter(pk=self.pk).update(next_seq=F("next_seq") + 1, last_activity_at=timezone.now())
+        self.refresh_from_db(fields=["next_seq", "last_activity_at"])
+        return message, True
+
+
+class Message(models.Model):
+    TRAINEE = "trainee"
+    CLIENT = "client"
+    ROLE_CHOICES = [(TRAINEE, "Trainee"), (CLIENT, "Client")]
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    role = models.CharField(max_length=20, choices=ROLE_CHOICES)
+    text = models.TextField()
+    client_msg_id = models.CharField(max_length=64, null=True, blank=True)
+    reply_to = models.PositiveIntegerField(null=True, blank=True, help_text="For client replies: the trainee seq.")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Generation facts for client replies: how long, how many retries, what the persona guard saw.
+    seconds = models.FloatField(null=True, blank=True)
+    first_token_seconds = models.FloatField(null=True, blank=True)
+    regenerations = models.PositiveSmallIntegerField(default=0)
+    guard_breaks = models.JSONField(default=list, blank=True)
+    fallback = models.BooleanField(default=False)
+    model_name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["session", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "seq"], name="one_seq_per_session"),
+            models.UniqueConstraint(
+                fields=["session", "client_msg_id"],
+                condition=Q(client_msg_id__isnull=False),
+                name="one_client_id_per_session",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "reply_to"], condition=Q(reply_to__isnull=False), name="one_reply_per_message"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.session_id} #{self.seq} {self.role}"
+
+    def as_event(self):
+        return {
+            "seq": self.seq,
+            "role": self.role,
+            "text": self.text,
+            "id": self.client_msg_id,
+            "reply_to": self.reply_to,
+            "created_at": self.created_at.isoformat(),
+        }

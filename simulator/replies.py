@@ -1,0 +1,74 @@
+"""Generating the client's reply: the model streams tokens to the session's channel group while
+the reply-so-far is kept in the cache, so a page reloaded mid-reply can show it too.
+
+The reply is stored (and announced as a message) only when it is whole. Used by the Celery task,
+by the embedded in-process path and by `manage.py simulate`, so all three behave the same.
+"""
+
+import logging
+import time
+
+from django.core.cache import cache
+
+from modelserve.generate import generate
+from modelserve.prompt import Turn
+from simulator import actions
+from simulator.models import Message, Session
+
+log = logging.getLogger(__name__)
+PARTIAL_TTL = 600
+
+
+def partial_key(session_id):
+    return f"reply-partial:{session_id}"
+
+
+def partial_reply(session_id):
+    """{"reply_to", "text", "tokens"} for a reply being written now, or None."""
+    return cache.get(partial_key(session_id))
+
+
+def turns_for(session, upto_seq):
+    messages = session.messages.filter(seq__lte=upto_seq).order_by("seq")
+    return [Turn(role=m.role if m.role == Message.TRAINEE else "client", text=m.text) for m in messages]
+
+
+def generate_reply(session_id, trainee_seq, backend=None):
+    """Produce, stream and store the reply to trainee message `trainee_seq`. Safe to run twice."""
+    session = Session.objects.select_related("scenario_version").get(pk=session_id)
+    existing = session.messages.filter(reply_to=trainee_seq).first()
+    if existing is not None:
+        return existing
+    if session.status != Session.LIVE:
+        log.info("session %s is %s; not replying to #%s", session_id, session.status, trainee_seq)
+        return None
+    group = session.group_name
+    state = {"reply_to": trainee_seq, "text": "", "tokens": 0}
+    key = partial_key(session_id)
+    cache.set(key, state, PARTIAL_TTL)
+
+    def on_token(token):
+        index = state["tokens"]
+        state["text"] += token
+        state["tokens"] += 1
+        cache.set(key, state, PARTIAL_TTL)
+        actions.send_now(group, {"type": "token", "reply_to": trainee_seq, "index": index, "text": token})
+
+    def on_discard(reasons):
+        state.update(text="", tokens=0)
+        cache.set(key, state, PARTIAL_TTL)
+        actions.send_now(group, {"type": "discard", "reply_to": trainee_seq})
+
+    started = time.monotonic()
+    reply = generate(
+        session.persona,
+        turns_for(session, trainee_seq),
+        backend=backend,
+        on_token=on_token,
+        on_discard=on_discard,
+        cache_key=str(session.pk),
+    )
+    log.info("reply to %s #%s in %.2fs", session_id, trainee_seq, time.monotonic() - started)
+    message, _ = actions.do_store_client_reply(session, trainee_seq, reply)
+    cache.delete(key)
+    return message

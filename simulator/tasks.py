@@ -1,0 +1,11 @@
+from celery import shared_task
+
+from simulator import replies
+
+
+@shared_task(name="simulator.tasks.generate_reply", acks_late=True, reject_on_worker_lost=True)
+def generate_reply(session_id, trainee_seq):
+    """Celery entry point (queue `inference`). acks_late: a worker that dies mid-reply leaves the
+    task to be redelivered, and generate_reply stores at most one reply per trainee message."""
+    message = replies.generate_reply(session_id, trainee_seq)
+    return message.seq if message is not None else None

@@ -1,0 +1,181 @@
+// Pixel live session: the trainee's side of /ws/sessions/<uuid>/ (protocol in docs/simulator.md).
+// Messages carry an id made here; until the server acknowledges one it is kept in localStorage
+// and sent again after a reconnect or reload, and the server stores each id once.
+(function () {
+  "use strict";
+  const root = document.getElementById("session");
+  if (!root) return;
+  const sessionId = root.dataset.session;
+  const name = root.dataset.name;
+  const transcript = document.getElementById("transcript");
+  const form = document.getElementById("composer");
+  const textarea = document.getElementById("text");
+  const errorBox = document.getElementById("error");
+  const conn = document.getElementById("conn");
+  const counter = document.getElementById("count");
+  const maxChars = parseInt(root.dataset.maxChars, 10) || 2000;
+  const storeKey = "pixel-unacked-" + sessionId;
+  let lastSeq = parseInt(root.dataset.lastSeq, 10) || 0;
+  let socket = null;
+  let retry = 0;
+  let finished = false;
+
+  function unacked() {
+    try { return JSON.parse(localStorage.getItem(storeKey) || "[]"); } catch (e) { return []; }
+  }
+  function saveUnacked(list) { localStorage.setItem(storeKey, JSON.stringify(list)); }
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
+  }
+
+  function line(role, text, attrs) {
+    const li = document.createElement("li");
+    li.className = "msg msg-" + role;
+    for (const k in attrs || {}) li.dataset[k] = attrs[k];
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = role === "trainee" ? "You" : name;
+    const body = document.createElement("span");
+    body.className = "text";
+    body.textContent = text;
+    li.append(who, " ", body);
+    return li;
+  }
+  function streaming(replyTo, create) {
+    let li = transcript.querySelector('li.streaming[data-reply-to="' + replyTo + '"]');
+    if (!li && create) {
+      li = line("client", "", { replyTo: replyTo, tokens: "0" });
+      li.classList.add("streaming");
+      li.setAttribute("aria-busy", "true");
+      transcript.append(li);
+    }
+    return li;
+  }
+  function scrollDown() { transcript.lastElementChild && transcript.lastElementChild.scrollIntoView({ block: "end" }); }
+
+  function onMessage(ev) {
+    if (ev.seq <= lastSeq) return;
+    lastSeq = ev.seq;
+    if (ev.role === "trainee" && ev.id) {
+      const pending = transcript.querySelector('li.pending[data-id="' + CSS.escape(ev.id) + '"]');
+      if (pending) pending.remove();
+    }
+    if (ev.role === "client" && ev.reply_to) {
+      const s = streaming(ev.reply_to, false);
+      if (s) s.remove();
+    }
+    transcript.append(line(ev.role, ev.text, { seq: ev.seq }));
+    if (ev.role === "client") setBusy(false);
+    scrollDown();
+  }
+  function onToken(ev) {
+    const li = streaming(ev.reply_to, true);
+    const have = parseInt(li.dataset.tokens, 10);
+    if (ev.index !== have) return; // a repeat (already shown) or a gap (the next "partial" fills it)
+    li.querySelector(".text").textContent += ev.text;
+    li.dataset.tokens = String(have + 1);
+    scrollDown();
+  }
+  function onPartial(ev) {
+    const li = streaming(ev.reply_to, true);
+    if (ev.tokens >= parseInt(li.dataset.tokens, 10)) {
+      li.querySelector(".text").textContent = ev.text;
+      li.dataset.tokens = String(ev.tokens);
+    }
+    setBusy(true);
+  }
+  function onAck(ev) {
+    saveUnacked(unacked().filter(function (m) { return m.id !== ev.id; }));
+    const pending = transcript.querySelector('li.pending[data-id="' + CSS.escape(String(ev.id)) + '"]');
+    if (pending) pending.classList.add("stored");
+  }
+  function onError(ev) {
+    errorBox.textContent = ev.message;
+    if (ev.id !== undefined && ev.id !== null) {
+      const list = unacked();
+      const mine = list.find(function (m) { return m.id === ev.id; });
+      saveUnacked(list.filter(function (m) { return m.id !== ev.id; }));
+      const pending = transcript.querySelector('li.pending[data-id="' + CSS.escape(String(ev.id)) + '"]');
+      if (pending) pending.remove();
+      if (mine && !textarea.value) textarea.value = mine.text;
+      setBusy(false);
+    }
+    if (ev.code === "certification_missing") finished = true;
+  }
+  function onEnded(ev) {
+    finished = true;
+    conn.textContent = "The session has ended (" + ev.reason + "). Opening the summary…";
+    setTimeout(function () { window.location = "/sessions/" + sessionId + "/summary/"; }, 1200);
+  }
+  function setBusy(busy) {
+    form.querySelector("button").disabled = busy;
+    root.classList.toggle("busy", busy);
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + root.dataset.ws);
+    socket.onopen = function () {
+      retry = 0;
+      conn.textContent = "Connected.";
+      socket.send(JSON.stringify({ type: "resume", after: lastSeq }));
+      unacked().forEach(function (m) { socket.send(JSON.stringify({ type: "message", id: m.id, text: m.text })); });
+    };
+    socket.onmessage = function (e) {
+      const ev = JSON.parse(e.data);
+      switch (ev.type) {
+        case "message": onMessage(ev); break;
+        case "token": onToken(ev); break;
+        case "partial": onPartial(ev); break;
+        case "discard": { const li = streaming(ev.reply_to, false); if (li) { li.querySelector(".text").textContent = ""; li.dataset.tokens = "0"; } break; }
+        case "ack": onAck(ev); break;
+        case "error": onError(ev); break;
+        case "ended": onEnded(ev); break;
+        case "status": if (ev.status === "paused") conn.textContent = "Paused by your supervisor."; break;
+        default: break;
+      }
+    };
+    socket.onclose = function (e) {
+      if (finished || e.code === 4401 || e.code === 4403 || e.code === 4404) {
+        if (e.code === 4401) conn.textContent = "Your sign-in has lapsed. Reload the page to sign in again.";
+        return;
+      }
+      retry = Math.min(retry + 1, 6);
+      conn.textContent = "Connection lost. Reconnecting…";
+      setTimeout(connect, 300 * Math.pow(2, retry));
+    };
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    const text = textarea.value.trim();
+    errorBox.textContent = "";
+    if (!text) { errorBox.textContent = "Write something before sending."; return; }
+    if (text.length > maxChars) { errorBox.textContent = "Messages can be at most " + maxChars + " characters."; return; }
+    const msg = { id: newId(), text: text };
+    saveUnacked(unacked().concat([msg]));
+    const li = line("trainee", text, { id: msg.id });
+    li.classList.add("pending");
+    transcript.append(li);
+    textarea.value = "";
+    counter.textContent = "";
+    setBusy(true);
+    scrollDown();
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "message", id: msg.id, text: text }));
+  });
+  textarea.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+  });
+  textarea.addEventListener("input", function () {
+    const n = textarea.value.length;
+    counter.textContent = n > maxChars * 0.8 ? n + " / " + maxChars : "";
+  });
+  if (transcript.querySelector("li.streaming")) setBusy(true);
+  unacked().forEach(function (m) {
+    const li = line("trainee", m.text, { id: m.id });
+    li.classList.add("pending");
+    transcript.append(li);
+  });
+  connect();
+})();
