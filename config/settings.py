@@ -150,6 +150,14 @@ CELERY_TASK_ROUTES = {
     "training.*": {"queue": "training"},
 }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task taken by a worker that dies unacknowledged goes back to the queue after this long (Redis
+# broker). Longer than any reply or training step that a live worker would still be running.
+# Workers sweep for such tasks every PIXEL_CELERY_RESTORE_INTERVAL seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("PIXEL_CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+    "unacked_restore_interval": env_int("PIXEL_CELERY_RESTORE_INTERVAL", 10, minimum=1),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 

@@ -84,4 +84,4 @@ class Command(BaseCommand):
             {"role": m.role, "text": m.text, "seconds": m.seconds or 0.0, "regenerations": m.regenerations}
             for m in session.messages.order_by("seq")
         ]
-        return {"scenario": scenario.slug, "model": model or "", "session": str(session.pk), "turns": turns}
+        return {"scenario": scenario.slug, "model": model or "", "turns": turns}

@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""Validate the scenario library (stdlib only).
+
+Usage:
+    python simulator/scenario_library/check_library.py           # validate, exit 1 on errors
+    python simulator/scenario_library/check_library.py --table   # also print the README table
+
+Checks every ``<slug>.json`` in this folder against the schema described in
+README.md (keys, types, enums, ranges, length limits), that each slug matches
+its file name, that ``scripts/<slug>.jsonl`` exists with 6-8 valid lines, that
+any ``scripts/<slug>.facts.jsonl`` is well formed and consistent with the
+persona, and runs a small safety lint for self-harm/suicide method wording.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+LIBRARY = Path(__file__).resolve().parent
+SCRIPTS = LIBRARY / "scripts"
+
+TOPICS = {
+    "depression", "anxiety", "panic", "trauma", "grief", "alcohol", "self-harm",
+    "suicide", "violence", "perinatal", "eating", "ocd", "substance-use",
+    "relationships", "engagement", "other",
+}
+CERTIFICATIONS = {"simulation", "crisis"}
+STYLES = {"plain", "verbose", "tangential", "upset", "reserved", "pleasing"}
+ATTACHMENT = ("secure", "anxious-preoccupied", "dismissive-avoidant", "fearful-avoidant")
+RISK_LEVELS = {"none", "low", "moderate", "high"}
+BIG_FIVE = {"openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism"}
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+TOP_KEYS = {
+    "slug": str, "title": str, "topic": str, "difficulty": int, "certification": str,
+    "summary": str, "learning_objectives": list, "content_warnings": list, "persona": dict,
+}
+PERSONA_KEYS = {
+    "name": str, "age": int, "pronouns": str, "gender": str, "cultural_background": str,
+    "occupation": str, "living_situation": str, "history": str, "presenting_problem": str,
+    "dsm5_framing": str, "core_beliefs": list, "intermediate_beliefs": list,
+    "automatic_thoughts": list, "coping_behaviours": list, "big_five": dict,
+    "attachment_style": str, "defences": list, "conversational_style": str, "hidden": str,
+    "disclosure_conditions": str, "risk_profile": dict, "opening_line": str,
+    "example_exchange": list,
+}
+RISK_KEYS = {"level": str, "summary": str, "script": str}
+
+# Word limits keep the persona prompt short enough for a small local model.
+WORD_LIMITS = {"history": 85, "presenting_problem": 85, "opening_line": 40}
+CLIENT_LINE_WORDS = 40
+SCRIPT_LINES = (6, 8)
+FACT_LINES = (4, 6)
+SCRIPT_CHARS = 300
+
+# Safety lint: wording that tends to signal self-harm/suicide method, means or
+# dose detail. Nothing in the library should need these words. Keep generic
+# phrasing ("has a plan and has access to means").
+FORBIDDEN = re.compile(
+    r"\b(noose|hanging|ligature|razors?|blades?|firearms?|guns?|shotgun|rifle|pistol|"
+    r"pills|tablets|paracetamol|acetaminophen|lethal(?:ity)?|stockpil\w*|poison\w*|"
+    r"bridge|\d+\s?mg|cutting (?:her|him|them|my)sel(?:f|ves))\b",
+    re.IGNORECASE,
+)
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def check_keys(obj: dict, spec: dict, where: str, errors: list[str]) -> None:
+    for key, typ in spec.items():
+        if key not in obj:
+            errors.append(f"{where}: missing key '{key}'")
+            continue
+        val = obj[key]
+        # bool is a subclass of int; reject it for integer fields.
+        if not isinstance(val, typ) or (typ is int and isinstance(val, bool)):
+            errors.append(f"{where}.{key}: expected {typ.__name__}, got {type(val).__name__}")
+        elif typ is str and not val.strip():
+            errors.append(f"{where}.{key}: empty string")
+    for key in obj:
+        if key not in spec:
+            errors.append(f"{where}: unknown key '{key}'")
+
+
+def check_str_list(val, where: str, errors: list[str], lo: int = 0, hi: int | None = None) -> None:
+    if not isinstance(val, list):
+        return
+    if not all(isinstance(x, str) and x.strip() for x in val):
+        errors.append(f"{where}: every item must be a non-empty string")
+    if len(val) < lo or (hi is not None and len(val) > hi):
+        errors.append(f"{where}: expected {lo}..{hi if hi is not None else 'any'} items, got {len(val)}")
+
+
+def iter_strings(obj):
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from iter_strings(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from iter_strings(v)
+
+
+def lint(text: str, where: str, errors: list[str]) -> None:
+    m = FORBIDDEN.search(text)
+    if m:
+        errors.append(f"{where}: safety lint matched '{m.group(0)}' (avoid method/means/dose wording)")
+
+
+def read_jsonl(path: Path, errors: list[str]) -> list[dict]:
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            errors.append(f"{path.name}:{n}: blank line")
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append(f"{path.name}:{n}: invalid JSON ({exc})")
+            continue
+        if not isinstance(obj, dict):
+            errors.append(f"{path.name}:{n}: expected a JSON object")
+            continue
+        rows.append(obj)
+    return rows
+
+
+def check_scenario(path: Path, errors: list[str]) -> dict | None:
+    where = path.name
+    try:
+        sc = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        errors.append(f"{where}: invalid JSON ({exc})")
+        return None
+    if not isinstance(sc, dict):
+        errors.append(f"{where}: top level must be an object")
+        return None
+
+    check_keys(sc, TOP_KEYS, where, errors)
+    slug = sc.get("slug")
+    if isinstance(slug, str):
+        if slug != path.stem:
+            errors.append(f"{where}: slug '{slug}' does not match file name")
+        if not SLUG_RE.match(slug) or len(slug) > 40:
+            errors.append(f"{where}: slug must be short, lowercase and hyphenated")
+    if sc.get("topic") not in TOPICS:
+        errors.append(f"{where}.topic: '{sc.get('topic')}' not in {sorted(TOPICS)}")
+    if sc.get("difficulty") not in (1, 2, 3):
+        errors.append(f"{where}.difficulty: must be 1, 2 or 3")
+    if sc.get("certification") not in CERTIFICATIONS:
+        errors.append(f"{where}.certification: must be one of {sorted(CERTIFICATIONS)}")
+    check_str_list(sc.get("learning_objectives"), f"{where}.learning_objectives", errors, 3, 5)
+    check_str_list(sc.get("content_warnings"), f"{where}.content_warnings", errors)
+
+    p = sc.get("persona")
+    if not isinstance(p, dict):
+        return sc
+    pw = f"{where}.persona"
+    check_keys(p, PERSONA_KEYS, pw, errors)
+    if isinstance(p.get("age"), int) and not 10 <= p["age"] <= 110:
+        errors.append(f"{pw}.age: implausible age {p['age']}")
+    for key in ("core_beliefs", "intermediate_beliefs", "automatic_thoughts", "coping_behaviours", "defences"):
+        check_str_list(p.get(key), f"{pw}.{key}", errors, 1)
+    for key, limit in WORD_LIMITS.items():
+        if isinstance(p.get(key), str) and words(p[key]) > limit:
+            errors.append(f"{pw}.{key}: {words(p[key])} words (limit {limit})")
+
+    b5 = p.get("big_five")
+    if isinstance(b5, dict):
+        if set(b5) != BIG_FIVE:
+            errors.append(f"{pw}.big_five: keys must be exactly {sorted(BIG_FIVE)}")
+        for k, v in b5.items():
+            if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 5:
+                errors.append(f"{pw}.big_five.{k}: must be an integer 1..5")
+    att = p.get("attachment_style")
+    if isinstance(att, str) and not att.startswith(ATTACHMENT):
+        errors.append(f"{pw}.attachment_style: must start with one of {ATTACHMENT}")
+    if p.get("conversational_style") not in STYLES:
+        errors.append(f"{pw}.conversational_style: must be one of {sorted(STYLES)}")
+
+    risk = p.get("risk_profile")
+    if isinstance(risk, dict):
+        check_keys(risk, RISK_KEYS, f"{pw}.risk_profile", errors)
+        if risk.get("level") not in RISK_LEVELS:
+            errors.append(f"{pw}.risk_profile.level: must be one of {sorted(RISK_LEVELS)}")
+        if risk.get("level") == "high" and (sc.get("certification") != "crisis" or sc.get("difficulty") != 3):
+            errors.append(f"{where}: high-risk scenarios must be certification 'crisis' and difficulty 3")
+
+    ex = p.get("example_exchange")
+    if isinstance(ex, list):
+        if not 1 <= len(ex) <= 2:
+            errors.append(f"{pw}.example_exchange: expected 1-2 exchanges, got {len(ex)}")
+        for i, turn in enumerate(ex):
+            tw = f"{pw}.example_exchange[{i}]"
+            if not isinstance(turn, dict) or set(turn) != {"therapist", "client"}:
+                errors.append(f"{tw}: must be an object with exactly 'therapist' and 'client'")
+                continue
+            if not all(isinstance(turn[k], str) and turn[k].strip() for k in turn):
+                errors.append(f"{tw}: lines must be non-empty strings")
+            elif words(turn["client"]) > CLIENT_LINE_WORDS:
+                errors.append(f"{tw}.client: {words(turn['client'])} words (limit {CLIENT_LINE_WORDS})")
+
+    for text in iter_strings(sc):
+        lint(text, where, errors)
+    return sc
+
+
+def check_script(slug: str, errors: list[str]) -> int:
+    path = SCRIPTS / f"{slug}.jsonl"
+    if not path.is_file():
+        errors.append(f"{slug}: missing script scripts/{slug}.jsonl")
+        return 0
+    rows = read_jsonl(path, errors)
+    lo, hi = SCRIPT_LINES
+    if not lo <= len(rows) <= hi:
+        errors.append(f"{path.name}: expected {lo}-{hi} lines, got {len(rows)}")
+    for n, row in enumerate(rows, 1):
+        text = row.get("text")
+        if set(row) != {"text"} or not isinstance(text, str) or not text.strip():
+            errors.append(f"{path.name}:{n}: each line must be {{\"text\": \"...\"}}")
+            continue
+        if len(text) >= SCRIPT_CHARS:
+            errors.append(f"{path.name}:{n}: {len(text)} characters (limit {SCRIPT_CHARS - 1})")
+        lint(text, f"{path.name}:{n}", errors)
+    return len(rows)
+
+
+def check_facts(slug: str, persona: dict, errors: list[str]) -> int:
+    path = SCRIPTS / f"{slug}.facts.jsonl"
+    if not path.is_file():
+        return 0
+    rows = read_jsonl(path, errors)
+    lo, hi = FACT_LINES
+    if not lo <= len(rows) <= hi:
+        errors.append(f"{path.name}: expected {lo}-{hi} lines, got {len(rows)}")
+    for n, row in enumerate(rows, 1):
+        where = f"{path.name}:{n}"
+        expect = row.get("expect")
+        if set(row) != {"text", "expect"} or not isinstance(row.get("text"), str) or not isinstance(expect, dict):
+            errors.append(f"{where}: each line must be {{\"text\": ..., \"expect\": {{...}}}}")
+            continue
+        if len(row["text"]) >= SCRIPT_CHARS:
+            errors.append(f"{where}: question too long")
+        field, answers = expect.get("field"), expect.get("answer_contains")
+        if set(expect) != {"field", "answer_contains"}:
+            errors.append(f"{where}: expect must have exactly 'field' and 'answer_contains'")
+        if field not in PERSONA_KEYS:
+            errors.append(f"{where}: expect.field '{field}' is not a persona field")
+            continue
+        if not isinstance(answers, list) or not answers or not all(isinstance(a, str) and a for a in answers):
+            errors.append(f"{where}: answer_contains must be a non-empty list of strings")
+            continue
+        value = str(persona.get(field, "")).lower()
+        if not any(a.lower() in value for a in answers):
+            errors.append(f"{where}: none of {answers} appears in persona.{field}")
+    return len(rows)
+
+
+def table(scenarios: list[dict]) -> str:
+    out = [
+        "| Slug | Title | Topic | Difficulty | Certification | Client (age, gender, culture) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for sc in scenarios:
+        p = sc["persona"]
+        culture = p["cultural_background"].split(";")[0].split(",")[0].strip()
+        out.append(
+            f"| `{sc['slug']}` | {sc['title']} | {sc['topic']} | {sc['difficulty']} | "
+            f"{sc['certification']} | {p['name'].split()[0]}, {p['age']}, {p['gender']}, {culture} |"
+        )
+    return "\n".join(out)
+
+
+def main(argv: list[str]) -> int:
+    errors: list[str] = []
+    scenarios = []
+    for path in sorted(LIBRARY.glob("*.json")):
+        sc = check_scenario(path, errors)
+        if sc is None:
+            continue
+        scenarios.append(sc)
+        slug = sc.get("slug", path.stem)
+        check_script(slug, errors)
+        if isinstance(sc.get("persona"), dict):
+            check_facts(slug, sc["persona"], errors)
+
+    slugs = {sc.get("slug") for sc in scenarios}
+    if SCRIPTS.is_dir():
+        for path in SCRIPTS.glob("*.jsonl"):
+            base = path.name.removesuffix(".jsonl").removesuffix(".facts")
+            if base not in slugs:
+                errors.append(f"scripts/{path.name}: no matching scenario '{base}.json'")
+    if not any(sc.get("certification") == "crisis" for sc in scenarios):
+        errors.append("library: no crisis scenario")
+
+    n_facts = sum((SCRIPTS / f"{s}.facts.jsonl").is_file() for s in slugs if isinstance(s, str))
+    if "--table" in argv and not errors:
+        print(table(scenarios))
+        print()
+    for e in errors:
+        print("ERROR", e)
+    print(f"{len(scenarios)} scenarios, {n_facts} fact scripts, {len(errors)} error(s)")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

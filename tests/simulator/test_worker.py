@@ -1,0 +1,91 @@
+"""The production path: a real Celery worker on Redis runs the real bundled model, and the reply
+streams through the Redis channel layer to the session's group."""
+
+import asyncio
+import os
+import signal
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from simulator import actions, tasks
+from tests.services import start_celery_worker
+
+pytestmark = [pytest.mark.worker, pytest.mark.llm, pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _needs_redis():
+    if not settings.REDIS_URL:
+        pytest.fail("This test needs Redis: set REDIS_URL (bash .ci/run does).")
+
+
+async def listen(group):
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(group, channel)
+    return layer, channel
+
+
+async def collect_reply(layer, channel, timeout=120):
+    events = []
+    while True:
+        event = (await asyncio.wait_for(layer.receive(channel), timeout))["payload"]
+        events.append(event)
+        if event["type"] == "message" and event["role"] == "client":
+            return event, events
+
+
+async def post(trainee, scenario, text):
+    session = await sync_to_async(actions.do_start_session)(trainee, scenario)
+    message, _ = await sync_to_async(actions.do_post_trainee_message)(trainee, session, "w-1", text)
+    return session, message
+
+
+async def test_worker_streams_a_real_reply(certified_trainee, scenario):
+    worker = await sync_to_async(start_celery_worker)()
+    try:
+        session, message = await post(certified_trainee, scenario, "How have things been at work lately?")
+        layer, channel = await listen(session.group_name)
+        await sync_to_async(tasks.generate_reply.delay)(str(session.pk), message.seq)
+        final, events = await collect_reply(layer, channel)
+    finally:
+        await sync_to_async(worker.stop)()
+    tokens = [e for e in events if e["type"] == "token"]
+    stored = await sync_to_async(session.messages.get)(reply_to=message.seq)
+    assert stored.text == final["text"] and stored.text.strip()
+    assert "gemma" in stored.model_name.lower()
+    if not stored.fallback:
+        assert len(tokens) > 1, "a real reply arrives in several pieces"
+        # Tokens of the final attempt (after any discard) make up the stored text.
+        last_discard = max((i for i, e in enumerate(events) if e["type"] == "discard"), default=-1)
+        streamed = "".join(e["text"] for e in events[last_discard + 1 :] if e["type"] == "token")
+        assert streamed.strip() == stored.text
+
+
+async def test_killed_worker_loses_nothing_and_duplicates_nothing(certified_trainee, scenario):
+    env = {"PIXEL_CELERY_VISIBILITY_TIMEOUT": "3", "PIXEL_CELERY_RESTORE_INTERVAL": "1"}
+    first = await sync_to_async(start_celery_worker)(**env)
+    second = None
+    try:
+        session, message = await post(certified_trainee, scenario, "What would you like to talk about today?")
+        layer, channel = await listen(session.group_name)
+
+        await sync_to_async(tasks.generate_reply.delay)(str(session.pk), message.seq)
+        while (await asyncio.wait_for(layer.receive(channel), 120))["payload"]["type"] != "token":
+            pass
+        os.kill(first.proc.pid, signal.SIGKILL)  # mid-reply
+        first.proc.wait()
+        await asyncio.sleep(1)
+        assert not await sync_to_async(session.messages.filter(reply_to=message.seq).exists)()
+        # A new worker takes the unacknowledged task back once its visibility timeout passes.
+        second = await sync_to_async(start_celery_worker)(**env)
+        final, _ = await collect_reply(layer, channel, timeout=120)
+    finally:
+        await sync_to_async(first.stop)()
+        if second is not None:
+            await sync_to_async(second.stop)()
+    assert await sync_to_async(session.messages.filter(reply_to=message.seq).count)() == 1
+    assert final["reply_to"] == message.seq
