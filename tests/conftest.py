@@ -118,3 +118,9 @@ def certify(admin_user):
         return do_issue_certification(admin_user, user, kind, **kwargs)
 
     return _certify
+
+
+@pytest.fixture
+def certified_trainee(trainee, certify):
+    certify(trainee, "simulation")
+    return trainee

@@ -21,9 +21,13 @@ def test_database_url():
     return f"postgresql://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+CHILD_APP_NAME = "pixel-test-child"
+
+
 def child_env(**extra):
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update({"DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "config.settings"})
+    database_url = f"{test_database_url()}?application_name={CHILD_APP_NAME}"
+    env.update({"DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "config.settings"})
     env["PIXEL_DB_CONN_MAX_AGE"] = "0"  # let the test database be dropped as soon as we stop
     env.update({k: v for k, v in extra.items() if v is not None})
     for k in [k for k, v in extra.items() if v is None]:
@@ -67,6 +71,12 @@ class Process:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        # A killed child's server-side connection can outlive it for a while; end it so the test
+        # database can be dropped at the end of the run.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", [CHILD_APP_NAME]
+            )
 
 
 def start_server(**env):
@@ -96,3 +106,13 @@ def start_celery_worker(queues="inference,safety,default", **env):
     )
     process.wait_for(lambda: "ready." in process.output(), 120, "celery worker")
     return process
+
+
+def usable_by_server(*users, password="correct horse battery"):
+    """Re-hash test passwords with the server's default hasher (tests use fast MD5)."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    hasher = PBKDF2PasswordHasher()
+    for user in users:
+        user.password = hasher.encode(password, hasher.salt(), iterations=1000)
+        user.save(update_fields=["password"])

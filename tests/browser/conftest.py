@@ -15,8 +15,10 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: Playwright's sync API keeps an event loop running in this thread while it is
+    # open, which the asyncio tests of other modules cannot share.
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

@@ -5,7 +5,7 @@ import pytest
 from simulator.library import load_library
 from simulator.models import Message, Scenario, Session
 from tests.browser.conftest import sign_in
-from tests.services import start_server
+from tests.services import start_server, usable_by_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.llm, pytest.mark.django_db(transaction=True)]
 
@@ -22,15 +22,16 @@ def embedded_server(transactional_db):
 def test_trainee_starts_session_sends_message_sees_stream_and_reloads(page, embedded_server, certified_trainee):
     load_library()
     scenario = Scenario.objects.get(slug="job-loss-depression")
+    usable_by_server(certified_trainee)
     sign_in(page, embedded_server, certified_trainee)
     page.get_by_role("link", name="Scenarios").first.click()
     page.get_by_role("link", name=scenario.title).click()
+    tokens_seen = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: tokens_seen.append(f) if '"token"' in str(f) else None))
     page.get_by_role("button", name="Start session").click()
     transcript = page.locator("#transcript")
     assert scenario.persona["opening_line"][:30] in transcript.inner_text()
 
-    tokens_seen = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: tokens_seen.append(f) if '"token"' in str(f) else None))
     page.get_by_label("Your message").fill("What has been weighing on you most this week?")
     page.get_by_role("button", name="Send").click()
     reply = transcript.locator("li.msg-client[data-seq='3']")
@@ -58,6 +59,7 @@ def test_reload_mid_reply_shows_transcript_and_the_reply_still_arriving(page, tr
     try:
         load_library()
         scenario = Scenario.objects.get(slug="job-loss-depression")
+        usable_by_server(certified_trainee)
         sign_in(page, server, certified_trainee)
         page.goto(server.url + f"/scenarios/{scenario.slug}/")
         page.get_by_role("button", name="Start session").click()

@@ -47,9 +47,3 @@ def fake_llm(monkeypatch):
     fake = FakeBackend(["It's been hard to sleep since she left."])
     monkeypatch.setattr(backends, "_backend", fake)
     return fake
-
-
-@pytest.fixture
-def certified_trainee(trainee, certify):
-    certify(trainee, "simulation")
-    return trainee

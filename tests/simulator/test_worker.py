@@ -6,7 +6,7 @@ import os
 import signal
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async as sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 

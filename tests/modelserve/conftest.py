@@ -1,0 +1,17 @@
+import pytest
+
+from modelserve.samples import PERSONAS
+
+
+@pytest.fixture
+def abe():
+    return dict(PERSONAS[0])
+
+
+@pytest.fixture(scope="session")
+def llama_backend():
+    """The bundled Gemma 3 270M, loaded once for the whole test run."""
+    from modelserve.backends.llama import LlamaCppBackend
+    from modelserve.conf import LLMConfig
+
+    return LlamaCppBackend(LLMConfig(threads=1, ctx=2048, state_cache_mb=64))

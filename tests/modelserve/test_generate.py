@@ -1,0 +1,131 @@
+from modelserve.backends import BackendError, FakeBackend
+from modelserve.generate import generate
+from modelserve.prompt import Turn
+
+TURNS = [Turn("trainee", "How have you been sleeping lately?")]
+GOOD = "Not well. I lie awake most nights thinking about work."
+BAD = "As an AI language model, I do not have feelings."
+
+
+class Recorder:
+    def __init__(self):
+        self.events = []
+
+    def on_token(self, piece):
+        self.events.append(("token", piece))
+
+    def on_discard(self, reasons):
+        self.events.append(("discard", reasons))
+
+    def shown(self):
+        """What the trainee sees at the end: tokens since the last discard."""
+        text = ""
+        for kind, value in self.events:
+            text = "" if kind == "discard" else text + value
+        return text
+
+
+def run(replies, abe, **kwargs):
+    recorder = Recorder()
+    backend = FakeBackend(replies)
+    reply = generate(abe, TURNS, backend=backend, on_token=recorder.on_token, on_discard=recorder.on_discard,
+                     max_tokens=80, temperature=0.4, **kwargs)
+    return reply, recorder, backend
+
+
+def test_good_reply_streams_in_order(abe):
+    reply, recorder, _ = run([GOOD], abe)
+    pieces = [value for kind, value in recorder.events if kind == "token"]
+    assert len(pieces) > 3
+    assert "".join(pieces) == reply.text == GOOD
+    assert reply.regenerations == 0 and reply.breaks == [] and not reply.fallback
+    assert reply.first_token_seconds is not None and reply.seconds >= reply.first_token_seconds
+    assert reply.model == "fake" and reply.tokens > 0
+
+
+def test_bad_then_good_regenerates_once_and_records_the_break(abe):
+    reply, recorder, backend = run([BAD, GOOD], abe)
+    assert reply.text == GOOD and not reply.fallback
+    assert reply.regenerations == 1
+    assert len(reply.breaks) == 1
+    assert reply.breaks[0]["attempt"] == 1
+    assert any("role reversal" in r for r in reply.breaks[0]["reasons"])
+    assert len(backend.calls) == 2
+    assert backend.calls[1]["temperature"] < backend.calls[0]["temperature"]
+    assert recorder.shown() == GOOD
+
+
+def test_all_bad_gives_the_fallback(abe):
+    reply, recorder, backend = run([BAD], abe, max_attempts=3)
+    assert reply.fallback
+    assert len(reply.breaks) == 3 and len(backend.calls) == 3
+    assert reply.text and recorder.shown() == reply.text
+    assert "AI" not in recorder.shown()
+
+
+def test_released_tokens_are_withdrawn_when_a_break_comes_late(abe):
+    late_break = "I have not been sleeping well at all, but as an AI language model I do not sleep"
+    reply, recorder, _ = run([late_break, GOOD], abe)
+    kinds = [kind for kind, _ in recorder.events]
+    first_discard = kinds.index("discard")
+    assert "token" in kinds[:first_discard], "some text was shown before the break was found"
+    shown_before = "".join(v for k, v in recorder.events[:first_discard] if k == "token")
+    assert "AI" not in shown_before
+    assert recorder.shown() == reply.text == GOOD
+
+
+def test_a_break_found_only_at_the_end_discards_what_was_shown(abe):
+    # The echo of the trainee's message is only judged on the finished reply.
+    echo = "How have you been sleeping lately?"
+    reply, recorder, _ = run([echo, GOOD], abe)
+    assert reply.breaks[0]["reasons"] == ["echoes the trainee's message"]
+    assert ("discard", ["echoes the trainee's message"]) in recorder.events
+    assert recorder.shown() == GOOD
+
+
+def test_no_discard_when_nothing_was_shown(abe):
+    reply, recorder, _ = run(["Therapist: hello", GOOD], abe)
+    assert [k for k, _ in recorder.events if k == "discard"] == []
+    assert reply.regenerations == 1
+
+
+def test_client_name_prefix_and_whitespace_are_stripped(abe):
+    reply, recorder, _ = run(["  Abe: I don't sleep much.  "], abe)
+    assert reply.text == "I don't sleep much."
+    assert recorder.shown() == reply.text
+
+
+def test_backend_error_propagates_after_discarding(abe):
+    backend = FakeBackend([BackendError("server down")])
+    try:
+        generate(abe, TURNS, backend=backend)
+    except BackendError as e:
+        assert "server down" in str(e)
+    else:
+        raise AssertionError("BackendError expected")
+
+
+def test_cache_key_and_stop_sequences_reach_the_backend(abe):
+    _, _, backend = run([GOOD], abe, cache_key="session-1")
+    call = backend.calls[0]
+    assert call["cache_key"] == "session-1"
+    assert "\n" in call["stop"] and "Therapist:" in call["stop"]
+    assert call["prompt"].endswith("\nAbe:")
+
+
+def test_old_turns_are_trimmed_to_fit_the_context(abe):
+    class SmallContext(FakeBackend):
+        context_tokens = 400
+
+        def count_tokens(self, prompt):
+            return len(prompt) // 4
+
+    backend = SmallContext([GOOD])
+    turns = []
+    for i in range(40):
+        turns += [Turn("trainee", f"Question number {i} about your week?"), Turn("client", f"Answer {i}, it was fine.")]
+    turns.append(Turn("trainee", "And today?"))
+    generate(abe, turns, backend=backend, max_tokens=80)
+    prompt = backend.calls[0]["prompt"]
+    assert len(prompt) // 4 + 80 <= 400
+    assert "And today?" in prompt and "Question number 0 " not in prompt
