@@ -9,4 +9,5 @@ class AccountsConfig(AppConfig):
         from accounts import signals  # noqa: F401  (sign-in audit receivers)
         from accounts.roles import sync_role_groups
 
-        post_migrate.connect(sync_role_groups, sender=self)
+        # Every app's migrate, not just ours: the other apps' permissions exist only after theirs.
+        post_migrate.connect(sync_role_groups, dispatch_uid="pixel-sync-role-groups")

@@ -260,10 +260,16 @@ class AuditEvent(models.Model):
     SESSION_STARTED = "session_started"
     SESSION_ENDED = "session_ended"
     SCENARIO_CHANGED = "scenario_changed"
+    CRISIS_FLAG = "crisis_flag"
+    CRISIS_ESCALATION = "crisis_escalation"
+    SUPERVISOR_ACTION = "supervisor_action"
+    REVIEW_CHANGED = "review_changed"
+    RECORDINGS_PURGED = "recordings_purged"
     EVENT_TYPES = [
         LOGIN, LOGIN_FAILED, LOGOUT, ROLE_CHANGED, CERT_ISSUED, CERT_REVOKED, INVITATION_SENT,
         INVITATION_ACCEPTED, COHORT_CHANGED, USER_CREATED, MFA_CHANGED, CLINICAL_VIEW, AUDIT_EXPORTED,
-        SESSION_STARTED, SESSION_ENDED, SCENARIO_CHANGED,
+        SESSION_STARTED, SESSION_ENDED, SCENARIO_CHANGED, CRISIS_FLAG, CRISIS_ESCALATION,
+        SUPERVISOR_ACTION, REVIEW_CHANGED, RECORDINGS_PURGED,
     ]  # fmt: skip
 
     seq = models.BigIntegerField(unique=True, editable=False)

@@ -16,7 +16,8 @@ def sync_role_groups(**kwargs):
     admin.permissions.set(Permission.objects.filter(content_type__app_label__in=PIXEL_APPS))
     supervisor, _ = Group.objects.get_or_create(name=ROLE_SUPERVISOR)
     wanted = [p.split(".") for p in SUPERVISOR_PERMISSIONS]
+    # filter, not get: this runs after each app's migrate, before later apps' permissions exist.
     supervisor.permissions.set(
-        [Permission.objects.get(content_type__app_label=app, codename=code) for app, code in wanted]
+        [p for app, code in wanted for p in Permission.objects.filter(content_type__app_label=app, codename=code)]
     )
     Group.objects.get_or_create(name=ROLE_TRAINEE)

@@ -63,3 +63,9 @@ def env_list(name, default=()):
     if value is None:
         return list(default)
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def env_list_sep(name, default, sep=";"):
+    """Values separated by `sep` (for lists whose items contain commas)."""
+    value = os.environ.get(name, default)
+    return [part.strip() for part in value.split(sep) if part.strip()]

@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
-from config.env import ConfigError, env_bool, env_int, env_list, env_str
+from config.env import ConfigError, env_bool, env_int, env_list, env_list_sep, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "channels",
     "allauth",
     "allauth.account",
@@ -273,6 +275,40 @@ PIXEL_MESSAGES_PER_MINUTE = env_int("PIXEL_MESSAGES_PER_MINUTE", 10, minimum=1)
 # the trainee may send again; the task is idempotent, so a late original does no harm.
 PIXEL_REPLY_STALE_SECONDS = env_int("PIXEL_REPLY_STALE_SECONDS", 120, minimum=5)
 PIXEL_SCENARIO_DIR = Path(env_str("PIXEL_SCENARIO_DIR", str(BASE_DIR / "simulator" / "scenario_library")))
+
+# Crisis protocol (docs/crisis.md; shown to staff at /safety/policy/). Levels: none < low <
+# moderate < high < imminent. Client messages at or above the flag level are flagged to the
+# supervisors (never to the trainee: it would give the exercise away). A trainee's own message at
+# or above the support level shows them support resources and alerts their supervisors; at or
+# above the pause level the session also pauses and supervisors are e-mailed.
+PIXEL_CRISIS_CLIENT_FLAG_LEVEL = env_str("PIXEL_CRISIS_CLIENT_FLAG_LEVEL", "low")
+PIXEL_CRISIS_TRAINEE_SUPPORT_LEVEL = env_str("PIXEL_CRISIS_TRAINEE_SUPPORT_LEVEL", "moderate")
+PIXEL_CRISIS_TRAINEE_PAUSE_LEVEL = env_str("PIXEL_CRISIS_TRAINEE_PAUSE_LEVEL", "imminent")
+for _name in ["PIXEL_CRISIS_CLIENT_FLAG_LEVEL", "PIXEL_CRISIS_TRAINEE_SUPPORT_LEVEL", "PIXEL_CRISIS_TRAINEE_PAUSE_LEVEL"]:
+    if globals()[_name] not in ("low", "moderate", "high", "imminent"):
+        raise ConfigError(f"{_name} must be one of low, moderate, high, imminent")
+PIXEL_SUPPORT_MESSAGE = env_str(
+    "PIXEL_SUPPORT_MESSAGE",
+    "Something you wrote sounded like you might be going through a hard time yourself. "
+    "You are not in trouble, and your supervisor has been let know so they can check in with you. "
+    "If you are in danger right now, call your local emergency number.",
+)
+# "Name|number" pairs separated by ";" (e.g. "Samaritans (UK & ROI)|116 123;988 Lifeline (US)|988").
+PIXEL_SUPPORT_RESOURCES = [
+    tuple(part.split("|", 1)) if "|" in part else (part, "")
+    for part in env_list_sep("PIXEL_SUPPORT_RESOURCES", "Samaritans (UK & ROI)|116 123;988 Suicide & Crisis Lifeline (US)|988;Emergency services|your local emergency number")
+]
+
+# Supervision: recordings and review (docs/supervision.md).
+PIXEL_RETENTION_DAYS = env_int("PIXEL_RETENTION_DAYS", 365, minimum=1)
+PIXEL_PDF_FONT_DIR = env_str("PIXEL_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
+# Run one `celery -A config beat` process for these.
+CELERY_BEAT_SCHEDULE = {
+    "purge-old-recordings": {
+        "task": "supervision.tasks.purge_old_recordings",
+        "schedule": crontab(hour=3, minute=15),
+    },
+}
 
 LOGGING = {
     "version": 1,

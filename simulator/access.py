@@ -14,6 +14,15 @@ def can_view_session(user, session):
     return user.has_role(ROLE_SUPERVISOR) and session.trainee_id in user.supervised_trainee_ids()
 
 
+def can_supervise(user, session):
+    """Supervisors of the trainee's cohorts and admins may observe and intervene."""
+    if not user.is_authenticated:
+        return False
+    if user.has_role(ROLE_ADMIN):
+        return True
+    return user.has_role(ROLE_SUPERVISOR) and session.trainee_id in user.supervised_trainee_ids()
+
+
 def access_session(user, session_id):
     """The session if `user` may see it (its trainee, their supervisors, admins); 404 otherwise."""
     try:
@@ -29,5 +38,13 @@ def access_own_session(user, session_id):
     """The session if `user` is its trainee (the one who may write in it); 404 otherwise."""
     session = access_session(user, session_id)
     if session.trainee_id != user.pk:
+        raise Http404("No such session")
+    return session
+
+
+def access_supervised_session(user, session_id):
+    """The session if `user` may supervise it; 404 otherwise (the trainee included)."""
+    session = access_session(user, session_id)
+    if not can_supervise(user, session):
         raise Http404("No such session")
     return session

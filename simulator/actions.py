@@ -5,11 +5,13 @@ only after the transaction commits (`emit`), so no browser ever sees something t
 stored.
 """
 
+import logging
 from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -18,6 +20,9 @@ from accounts.access import missing_certification
 from accounts.actions import do_audit
 from accounts.models import AuditEvent
 from simulator.models import Message, Session
+from simulator.models import SessionEvent as SessionEventKinds
+
+log = logging.getLogger(__name__)
 
 
 class SimulatorError(Exception):
@@ -38,6 +43,29 @@ def send_now(group, payload):
 def emit(group, payload):
     """Send one event to a channel group once the current transaction commits."""
     transaction.on_commit(lambda: send_now(group, payload))
+
+
+def request_check(message):
+    """After commit, queue the crisis check of a stored message (queue `safety`).
+
+    If the queue cannot be reached the check runs here instead: a message is never left unchecked
+    because a broker was down.
+    """
+
+    def enqueue():
+        from simulator import tasks
+        from simulator.safety import do_check_message
+
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            do_check_message(message.pk)
+            return
+        try:
+            tasks.check_message.delay(message.pk)
+        except Exception:
+            log.exception("could not queue the crisis check of message %s; checking in-process", message.pk)
+            do_check_message(message.pk)
+
+    transaction.on_commit(enqueue)
 
 
 def certification_problem(user, scenario):
@@ -64,7 +92,8 @@ def do_start_session(user, scenario, request=None):
             session = Session.objects.create(trainee=user, scenario_version=version)
             opening = (version.persona.get("opening_line") or "").strip()
             if opening:
-                session.append(Message.CLIENT, opening)
+                message, _ = session.append(Message.CLIENT, opening)
+                request_check(message)
             do_audit(
                 AuditEvent.SESSION_STARTED, user, user, session, {"scenario": scenario.slug, "version": version.number}, request
             )
@@ -125,6 +154,7 @@ def do_post_trainee_message(user, session, client_msg_id, text):
         message, created = session.append(Message.TRAINEE, text, client_msg_id=client_msg_id)
         if created:
             emit(session.group_name, {"type": "message", **message.as_event()})
+            request_check(message)
     return message, created
 
 
@@ -135,6 +165,9 @@ def do_store_client_reply(session, reply_to, reply):
         return existing, False
     try:
         with transaction.atomic():
+            if reply.breaks:
+                # The persona guard's catches belong in the recording, before the reply they led to.
+                session.record(SessionEventKinds.REGENERATION, None, reply_to=reply_to, breaks=reply.breaks, fallback=reply.fallback)
             message, _ = session.append(
                 Message.CLIENT,
                 reply.text,
@@ -151,6 +184,7 @@ def do_store_client_reply(session, reply_to, reply):
                 updates["persona_breaks"] = F("persona_breaks") + len(reply.breaks)
             Session.objects.filter(pk=session.pk).update(**updates)
             emit(session.group_name, {"type": "message", **message.as_event()})
+            request_check(message)
     except IntegrityError:
         # Another worker stored the same reply first (a redelivered task): keep theirs.
         return session.messages.get(reply_to=reply_to), False
@@ -162,6 +196,125 @@ def do_end_session(user, session, reason="ended by the trainee", request=None):
         raise SimulatorError("forbidden", "You may not end this session.")
     with transaction.atomic():
         if session.end(user, reason):
+            event = session.record(SessionEventKinds.ENDED, user, reason=reason)
             do_audit(AuditEvent.SESSION_ENDED, user, session.trainee, session, {"reason": reason}, request)
             emit(session.group_name, {"type": "ended", "reason": reason})
+            emit(session.observers_group, {"type": "event", **event.as_event()})
     return session
+
+
+# --- Supervisors acting on a live session (called by the supervision app) ---------------------
+
+
+def _require_supervisor(user, session):
+    from simulator.access import can_supervise
+
+    if not can_supervise(user, session):
+        raise SimulatorError("forbidden", "Only the trainee's supervisors and admins can do this.")
+
+
+def halt_key(session_id):
+    return f"halt-reply:{session_id}"
+
+
+def do_whisper(user, session, text, request=None):
+    """A private hint from a supervisor that only the trainee sees; part of the recording."""
+    _require_supervisor(user, session)
+    text = (text or "").strip()
+    if not text:
+        raise SimulatorError("empty", "Write the hint before sending it.")
+    if len(text) > 500:
+        raise SimulatorError("too_long", "Keep a whisper under 500 characters.")
+    if not session.is_open:
+        raise SimulatorError("ended", "This session has ended.")
+    with transaction.atomic():
+        event = session.record(SessionEventKinds.WHISPER, user, text=text)
+        do_audit(AuditEvent.SUPERVISOR_ACTION, user, session.trainee, session, {"action": "whisper", "seq": event.seq}, request)
+        emit(session.group_name, {"type": "whisper", "seq": event.seq, "text": text, "from": str(user)})
+        emit(session.observers_group, {"type": "event", **event.as_event()})
+    return event
+
+
+def do_pause_session(user, session, request=None):
+    _require_supervisor(user, session)
+    with transaction.atomic():
+        if not session.pause():
+            raise SimulatorError("not_live", "Only a live session can be paused.")
+        event = session.record(SessionEventKinds.PAUSED, user)
+        do_audit(AuditEvent.SUPERVISOR_ACTION, user, session.trainee, session, {"action": "pause"}, request)
+        _announce_status(session, event, "paused by your supervisor")
+    # A reply being written now stops at its next token (simulator.replies checks this flag).
+    cache.set(halt_key(session.pk), True, 3600)
+    return event
+
+
+def do_resume_session(user, session, request=None):
+    """paused -> live. Returns (event, trainee seq that still needs a reply or None)."""
+    _require_supervisor(user, session)
+    with transaction.atomic():
+        if not session.resume():
+            raise SimulatorError("not_paused", "Only a paused session can be resumed.")
+        event = session.record(SessionEventKinds.RESUMED, user)
+        do_audit(AuditEvent.SUPERVISOR_ACTION, user, session.trainee, session, {"action": "resume"}, request)
+        _announce_status(session, event, "resumed")
+    cache.delete(halt_key(session.pk))
+    return event, unanswered_trainee_seq(session)
+
+
+def unanswered_trainee_seq(session):
+    last = session.messages.order_by("-seq").first()
+    if last is not None and last.role == Message.TRAINEE and session.takeover_by_id is None:
+        return last.seq
+    return None
+
+
+def do_start_takeover(user, session, request=None):
+    _require_supervisor(user, session)
+    with transaction.atomic():
+        claimed = Session.objects.filter(pk=session.pk, takeover_by__isnull=True, status__in=Session.OPEN_STATUSES).update(
+            takeover_by=user
+        )
+        session.refresh_from_db(fields=["takeover_by"])
+        if not claimed:
+            raise SimulatorError("taken", f"{session.takeover_by or 'Nobody'} is already speaking as the client, or the session has ended.")
+        event = session.record(SessionEventKinds.TAKEOVER_STARTED, user)
+        do_audit(AuditEvent.SUPERVISOR_ACTION, user, session.trainee, session, {"action": "takeover"}, request)
+        emit(session.observers_group, {"type": "event", **event.as_event()})
+    cache.set(halt_key(session.pk), True, 3600)
+    return event
+
+
+def do_end_takeover(user, session, request=None):
+    _require_supervisor(user, session)
+    with transaction.atomic():
+        if Session.objects.filter(pk=session.pk, takeover_by=user).update(takeover_by=None) != 1:
+            raise SimulatorError("not_yours", "You are not speaking as the client in this session.")
+        session.refresh_from_db(fields=["takeover_by"])
+        event = session.record(SessionEventKinds.TAKEOVER_ENDED, user)
+        do_audit(AuditEvent.SUPERVISOR_ACTION, user, session.trainee, session, {"action": "handback"}, request)
+        emit(session.observers_group, {"type": "event", **event.as_event()})
+    if session.status == Session.LIVE:
+        cache.delete(halt_key(session.pk))
+    return event, unanswered_trainee_seq(session)
+
+
+def do_supervisor_client_reply(user, session, client_msg_id, text):
+    """The supervisor, speaking as the client, answers; stored as the supervisor's own words."""
+    if session.takeover_by_id != user.pk:
+        raise SimulatorError("not_yours", "Take over the client's voice first.")
+    text = (text or "").strip()
+    if not text or len(text) > settings.PIXEL_MESSAGE_MAX_CHARS:
+        raise SimulatorError("bad_text", f"Write 1 to {settings.PIXEL_MESSAGE_MAX_CHARS} characters.")
+    last = session.messages.order_by("-seq").first()
+    reply_to = last.seq if last is not None and last.role == Message.TRAINEE else None
+    with transaction.atomic():
+        message, created = session.append(Message.CLIENT, text, client_msg_id=str(client_msg_id), reply_to=reply_to, author=user)
+        if created:
+            emit(session.group_name, {"type": "message", **message.as_event()})
+            request_check(message)
+    return message, created
+
+
+def _announce_status(session, event, reason):
+    emit(session.group_name, {"type": "status", "status": session.status, "reason": reason})
+    emit(session.observers_group, {"type": "event", **event.as_event()})

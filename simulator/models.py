@@ -135,6 +135,10 @@ class Session(models.Model):
     model_name = models.CharField(max_length=200, blank=True)
     next_seq = models.PositiveIntegerField(default=1)
     persona_breaks = models.PositiveIntegerField(default=0)
+    # A supervisor speaking as the client; the model stands by while this is set.
+    takeover_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -162,12 +166,30 @@ class Session(models.Model):
         return f"session.{self.pk}"
 
     @property
+    def observers_group(self):
+        """Channel group for supervisors watching this session (flags the trainee must not see)."""
+        return f"session.{self.pk}.observers"
+
+    @property
     def is_open(self):
         return self.status in self.OPEN_STATUSES
 
     def time_left(self, now=None):
         limit = timedelta(minutes=settings.PIXEL_SESSION_MAX_MINUTES)
         return self.started_at + limit - (now or timezone.now())
+
+    def pause(self):
+        """live -> paused; returns False if it was not live."""
+        return self._move(self.LIVE, self.PAUSED)
+
+    def resume(self):
+        """paused -> live; returns False if it was not paused."""
+        return self._move(self.PAUSED, self.LIVE)
+
+    def _move(self, from_status, to_status):
+        moved = Session.objects.filter(pk=self.pk, status=from_status).update(status=to_status) == 1
+        self.refresh_from_db(fields=["status"])
+        return moved
 
     def end(self, by, reason):
         """Close the session; returns False if it was already ended (so callers audit once)."""
@@ -182,6 +204,15 @@ class Session(models.Model):
             session.save(update_fields=["status", "ended_at", "ended_by", "end_reason"])
         self.refresh_from_db()
         return True
+
+    def record(self, kind, actor=None, **data):
+        """Append a non-message event to the recording with the next sequence number."""
+        with transaction.atomic():
+            session = Session.objects.select_for_update().get(pk=self.pk)
+            event = SessionEvent.objects.create(session=session, seq=session.next_seq, kind=kind, actor=actor, data=data)
+            Session.objects.filter(pk=self.pk).update(next_seq=F("next_seq") + 1)
+        self.refresh_from_db(fields=["next_seq"])
+        return event
 
     def append(self, role, text, client_msg_id=None, **fields):
         """Store a message with the next sequence number; the row lock orders concurrent appends.
@@ -221,6 +252,12 @@ class Message(models.Model):
     guard_breaks = models.JSONField(default=list, blank=True)
     fallback = models.BooleanField(default=False)
     model_name = models.CharField(max_length=200, blank=True)
+    # The crisis detector's verdict (modelserve.crisis.check), written by the safety task.
+    crisis = models.JSONField(null=True, blank=True)
+    crisis_level = models.CharField(max_length=10, blank=True, db_index=True)
+    crisis_checked_at = models.DateTimeField(null=True, blank=True)
+    # Set when a supervisor who took over the client's voice wrote this client message.
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["session", "seq"]
@@ -246,5 +283,51 @@ class Message(models.Model):
             "text": self.text,
             "id": self.client_msg_id,
             "reply_to": self.reply_to,
+            "created_at": self.created_at.isoformat(),
+            "by_supervisor": self.author_id is not None,
+        }
+
+
+class SessionEvent(models.Model):
+    """Everything in a session's recording that is not a conversation turn, in order.
+
+    Messages carry their own seq; events share the same per-session counter (Session.next_seq), so
+    the recording is one sequence: replay order is storage order.
+    """
+
+    WHISPER = "whisper"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    ENDED = "ended"
+    TAKEOVER_STARTED = "takeover_started"
+    TAKEOVER_ENDED = "takeover_ended"
+    FLAG = "crisis_flag"
+    ESCALATION = "crisis_escalation"
+    REGENERATION = "regeneration"
+    OBSERVER_JOINED = "observer_joined"
+    KIND_CHOICES = [(k, k.replace("_", " ")) for k in [
+        WHISPER, PAUSED, RESUMED, ENDED, TAKEOVER_STARTED, TAKEOVER_ENDED, FLAG, ESCALATION, REGENERATION, OBSERVER_JOINED,
+    ]]  # fmt: skip
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=30, choices=KIND_CHOICES)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["session", "seq"]
+        constraints = [models.UniqueConstraint(fields=["session", "seq"], name="one_event_per_seq")]
+
+    def __str__(self):
+        return f"{self.session_id} #{self.seq} {self.kind}"
+
+    def as_event(self):
+        return {
+            "seq": self.seq,
+            "kind": self.kind,
+            "actor": str(self.actor) if self.actor_id else "",
+            "data": self.data,
             "created_at": self.created_at.isoformat(),
         }

@@ -33,21 +33,32 @@ def turns_for(session, upto_seq):
     return [Turn(role=m.role if m.role == Message.TRAINEE else "client", text=m.text) for m in messages]
 
 
+class Halted(Exception):
+    """A supervisor paused the session or took over the client's voice mid-reply."""
+
+
 def generate_reply(session_id, trainee_seq, backend=None):
     """Produce, stream and store the reply to trainee message `trainee_seq`. Safe to run twice."""
-    session = Session.objects.select_related("scenario_version").get(pk=session_id)
+    session = Session.objects.select_related("scenario_version").filter(pk=session_id).first()
+    if session is None:
+        return None
     existing = session.messages.filter(reply_to=trainee_seq).first()
     if existing is not None:
         return existing
-    if session.status != Session.LIVE:
-        log.info("session %s is %s; not replying to #%s", session_id, session.status, trainee_seq)
+    if session.status != Session.LIVE or session.takeover_by_id is not None:
+        log.info("session %s is %s%s; not replying to #%s", session_id, session.status,
+                 " (taken over)" if session.takeover_by_id else "", trainee_seq)
         return None
     group = session.group_name
     state = {"reply_to": trainee_seq, "text": "", "tokens": 0}
     key = partial_key(session_id)
     cache.set(key, state, PARTIAL_TTL)
 
+    halt = actions.halt_key(session.pk)
+
     def on_token(token):
+        if cache.get(halt):
+            raise Halted()
         index = state["tokens"]
         state["text"] += token
         state["tokens"] += 1
@@ -60,14 +71,21 @@ def generate_reply(session_id, trainee_seq, backend=None):
         actions.send_now(group, {"type": "discard", "reply_to": trainee_seq})
 
     started = time.monotonic()
-    reply = generate(
-        session.persona,
-        turns_for(session, trainee_seq),
-        backend=backend,
-        on_token=on_token,
-        on_discard=on_discard,
-        cache_key=str(session.pk),
-    )
+    try:
+        reply = generate(
+            session.persona,
+            turns_for(session, trainee_seq),
+            backend=backend,
+            on_token=on_token,
+            on_discard=on_discard,
+            cache_key=str(session.pk),
+        )
+    except Halted:
+        # Nothing is stored; resuming (or handing the voice back) asks for this reply again.
+        cache.delete(key)
+        actions.send_now(group, {"type": "discard", "reply_to": trainee_seq})
+        log.info("reply to %s #%s halted by a supervisor", session_id, trainee_seq)
+        return None
     log.info("reply to %s #%s in %.2fs", session_id, trainee_seq, time.monotonic() - started)
     message, _ = actions.do_store_client_reply(session, trainee_seq, reply)
     cache.delete(key)

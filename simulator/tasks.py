@@ -9,3 +9,12 @@ def generate_reply(session_id, trainee_seq):
     task to be redelivered, and generate_reply stores at most one reply per trainee message."""
     message = replies.generate_reply(session_id, trainee_seq)
     return message.seq if message is not None else None
+
+
+@shared_task(name="simulator.tasks.check_message", acks_late=True)
+def check_message(message_id):
+    """Crisis check of one stored message (queue `safety`); running it twice does nothing more."""
+    from simulator.safety import do_check_message
+
+    message = do_check_message(message_id)
+    return message.crisis_level if message is not None else None

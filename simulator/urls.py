@@ -10,4 +10,5 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/", views.session_live, name="session_live"),
     path("sessions/<uuid:session_id>/end/", views.end_session, name="end_session"),
     path("sessions/<uuid:session_id>/summary/", views.session_summary, name="session_summary"),
+    path("safety/policy/", views.crisis_policy, name="crisis_policy"),
 ]

@@ -6,7 +6,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.actions import do_audit
 from accounts.models import AuditEvent
-from simulator import actions
+from accounts.models import ROLE_ADMIN, ROLE_SUPERVISOR
+from accounts.views import role_required
+from simulator import actions, safety
 from simulator.access import access_session
 from simulator.forms import CatalogueFilter
 from simulator.models import Scenario, Session
@@ -90,3 +92,8 @@ def session_summary(request, session_id):
 def my_sessions(request):
     sessions = Session.objects.filter(trainee=request.user).select_related("scenario_version__scenario")
     return render(request, "simulator/my_sessions.html", {"sessions": sessions})
+
+
+@role_required(ROLE_SUPERVISOR, ROLE_ADMIN)
+def crisis_policy(request):
+    return render(request, "simulator/crisis_policy.html", {"policy": safety.policy(), "levels": safety.LEVELS})

@@ -12,6 +12,9 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+import modelserve.backends as backends
+from modelserve.backends import FakeBackend
+
 
 def pytest_sessionstart(session):
     # The suite promises real PostgreSQL (triggers, full-text search, locking). Running it on the
@@ -21,6 +24,12 @@ def pytest_sessionstart(session):
             "Pixel's tests need PostgreSQL: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/pixel) "
             "or run `bash .ci/run`, which starts PostgreSQL and Redis for you."
         )
+    if settings.REDIS_URL:
+        # Tasks queued by earlier runs (whose messages no longer exist) would only slow the test
+        # workers down. REDIS_URL in tests must name a Redis database of their own.
+        import redis
+
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
 _real_connect = socket.socket.connect
@@ -41,6 +50,17 @@ def _loopback_only_connect(sock, address):
 @pytest.fixture(autouse=True)
 def _block_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _loopback_only_connect)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    # The Redis layer binds its receive lock to the first event loop that uses it; each test runs
+    # in its own loop, so each gets its own layer instance.
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -124,3 +144,52 @@ def certify(admin_user):
 def certified_trainee(trainee, certify):
     certify(trainee, "simulation")
     return trainee
+
+
+# --- Scenarios and a scripted model, for the simulator and supervision tests -------------------
+
+PERSONA = {
+    "name": "Maya",
+    "age": 34,
+    "pronouns": "she/her",
+    "occupation": "nurse",
+    "living_situation": "lives alone with her cat",
+    "presenting_problem": "Low mood since a breakup; sleeping badly.",
+    "conversational_style": "reserved",
+    "opening_line": "I'm not sure why I'm here, honestly.",
+    "example_exchange": [{"therapist": "What brings you in?", "client": "My sister said I should come."}],
+}
+
+
+def make_scenario(slug="low-mood", certification="simulation", **extra):
+    from simulator.models import Scenario
+
+    return Scenario.objects.create(
+        slug=slug,
+        title=extra.pop("title", "Low mood after a breakup"),
+        topic=extra.pop("topic", "depression"),
+        difficulty=extra.pop("difficulty", 1),
+        certification=certification,
+        summary="A nurse with low mood.",
+        learning_objectives=["Open questions"],
+        persona={**PERSONA, **extra.pop("persona", {})},
+        **extra,
+    )
+
+
+@pytest.fixture
+def scenario(db):
+    return make_scenario()
+
+
+@pytest.fixture
+def crisis_scenario(db):
+    return make_scenario("crisis-plan", certification="crisis", title="Suicidal ideation with a plan", topic="suicide")
+
+
+@pytest.fixture
+def fake_llm(monkeypatch):
+    """Install a scripted model as this process's backend; returns it (set .replies as needed)."""
+    fake = FakeBackend(["It's been hard to sleep since she left."])
+    monkeypatch.setattr(backends, "_backend", fake)
+    return fake

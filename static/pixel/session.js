@@ -13,6 +13,7 @@
   const errorBox = document.getElementById("error");
   const conn = document.getElementById("conn");
   const counter = document.getElementById("count");
+  const observed = document.getElementById("observed");
   const maxChars = parseInt(root.dataset.maxChars, 10) || 2000;
   const storeKey = "pixel-unacked-" + sessionId;
   let lastSeq = parseInt(root.dataset.lastSeq, 10) || 0;
@@ -108,6 +109,38 @@
     conn.textContent = "The session has ended (" + ev.reason + "). Opening the summary…";
     setTimeout(function () { window.location = "/sessions/" + sessionId + "/summary/"; }, 1200);
   }
+  function onWhisper(ev) {
+    const li = document.createElement("li");
+    li.className = "msg msg-whisper";
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = "Private hint from " + ev.from;
+    const body = document.createElement("span");
+    body.className = "text";
+    body.textContent = ev.text;
+    li.append(who, " ", body);
+    transcript.append(li);
+    scrollDown();
+  }
+  function onStatus(ev) {
+    if (ev.status === "paused") {
+      conn.textContent = "The session is paused" + (ev.reason ? ": " + ev.reason : "") + ".";
+    } else if (ev.status === "live" && ev.reason) {
+      conn.textContent = "The session has resumed.";
+    }
+  }
+  function onSupport(ev) {
+    const panel = document.getElementById("support");
+    document.getElementById("support-text").textContent = ev.support_message;
+    const list = document.getElementById("support-resources");
+    list.replaceChildren();
+    (ev.support_resources || []).forEach(function (r) {
+      const li = document.createElement("li");
+      li.textContent = r.contact ? r.name + ": " + r.contact : r.name;
+      list.append(li);
+    });
+    panel.hidden = false;
+  }
   function setBusy(busy) {
     form.querySelector("button").disabled = busy;
     root.classList.toggle("busy", busy);
@@ -132,7 +165,10 @@
         case "ack": onAck(ev); break;
         case "error": onError(ev); break;
         case "ended": onEnded(ev); break;
-        case "status": if (ev.status === "paused") conn.textContent = "Paused by your supervisor."; break;
+        case "status": onStatus(ev); break;
+        case "support": onSupport(ev); break;
+        case "observer": observed.textContent = ev.name + " (your supervisor) is observing this session."; observed.hidden = false; break;
+        case "whisper": onWhisper(ev); break;
         default: break;
       }
     };

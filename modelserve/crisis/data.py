@@ -1,0 +1,60 @@
+"""Reading labelled JSONL for training and evaluation."""
+
+import json
+from pathlib import Path
+
+CRISIS_LABELS = {"ideation", "behavior", "attempt"}
+CSSRS_LABELS = {"supportive", "indicator", "ideation", "behavior", "attempt", "uninformative"}
+BINARY_LABELS = {"crisis", "no_crisis"}
+
+
+class DataError(ValueError):
+    pass
+
+
+def gaur_posts(data_dir: Path) -> Path:
+    return Path(data_dir) / "gaur2019-reddit-cssrs" / "posts.jsonl"
+
+
+def read_rows(path: Path, labels: str = "cssrs", split: str | None = None) -> tuple[list[dict], int]:
+    """Labelled rows of PATH as {text, label, crisis, user}, and how many had a null label.
+
+    LABELS is "cssrs" (Gaur post labels) or "binary" (crisis / no_crisis). SPLIT keeps only rows
+    whose "split" equals it. Any malformed line raises DataError naming the line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    allowed = CSSRS_LABELS if labels == "cssrs" else BINARY_LABELS
+    rows, skipped = [], 0
+    with path.open(encoding="utf-8", errors="strict") as f:
+        try:
+            lines = list(f)
+        except UnicodeDecodeError as e:
+            raise DataError(f"{path}: not UTF-8 text ({e})") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(f"{path}:{number}: not valid JSON ({e.msg})") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+        if split is not None and row.get("split") != split:
+            continue
+        if not isinstance(row.get("text"), str):
+            raise DataError(f"{path}:{number}: missing or non-string 'text'")
+        if "label" not in row:
+            raise DataError(f"{path}:{number}: missing 'label'")
+        label = row["label"]
+        if label is None:
+            skipped += 1
+            continue
+        if label not in allowed:
+            raise DataError(f"{path}:{number}: label {label!r} is not one of {sorted(allowed)} (--labels {labels})")
+        crisis = label in CRISIS_LABELS if labels == "cssrs" else label == "crisis"
+        rows.append({"text": row["text"], "label": label, "crisis": crisis, "user": row.get("user", f"line-{number}")})
+    if not rows:
+        raise DataError(f"{path}: no labelled rows" + (f" in split {split!r}" if split else ""))
+    return rows, skipped

@@ -1,0 +1,41 @@
+"""Figures for the crisis detector: recall, precision, F1 and the confusion matrix."""
+
+import numpy as np
+
+
+def binary_figures(y, flagged) -> dict:
+    y, flagged = np.asarray(y, dtype=bool), np.asarray(flagged, dtype=bool)
+    tp = int((y & flagged).sum())
+    fp = int((~y & flagged).sum())
+    fn = int((y & ~flagged).sum())
+    tn = int((~y & ~flagged).sum())
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"n": len(y), "recall": round(recall, 4), "precision": round(precision, 4), "f1": round(f1, 4),
+            "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn}}
+
+
+def evaluate(rows, results) -> dict:
+    """Figures for the combined detector and each detector alone, from `check` RESULTS on ROWS."""
+    from . import is_crisis, rules_flagged
+
+    y = [r["crisis"] for r in rows]
+    detectors = {
+        "combined": [is_crisis(res) for res in results],
+        "rules": [rules_flagged(res) for res in results],
+        "ml": ["ml" in res["detectors"] for res in results],
+    }
+    out = {}
+    labels = sorted({r["label"] for r in rows if r["crisis"]})
+    for name, flagged in detectors.items():
+        figures = binary_figures(y, flagged)
+        figures["recall_by_label"] = {
+            label: round(float(np.mean([f for f, r in zip(flagged, rows) if r["label"] == label])), 4) for label in labels}
+        out[name] = figures
+    levels = {}
+    for r, res in zip(rows, results):
+        levels.setdefault(r["label"], {}).setdefault(res["level"], 0)
+        levels[r["label"]][res["level"]] += 1
+    out["levels_by_label"] = levels
+    return out

@@ -1,0 +1,293 @@
+"""Hand-written rules for suicide and violence risk, graded like the C-SSRS.
+
+Each rule is a regular expression over normalised text (see normalise.py) for one category. A
+match counts only after four checks on the clause around it:
+
+* idiom: "this traffic is killing me", "dying to see it", "I could kill for a coffee" are not risk;
+* negation: "I'm not suicidal", "I would never kill myself" (but "I don't want to live" is a rule of
+  its own, and "I can't stop thinking about killing myself" is not a denial);
+* person: "my friend said she wanted to die" is about someone else (category `third_party`, low),
+  "do you want to die?" is a question to someone else (nothing);
+* time: "I used to want to die" is past ideation (low); a past attempt stays `past_attempt`
+  because an attempt is itself a risk factor.
+
+The level each category maps to is in `level_for`; docs/crisis.md explains it.
+"""
+
+import re
+from dataclasses import dataclass
+
+from .normalise import normalise, squeeze_pattern
+
+CATEGORIES = ["wish_dead", "suicidal_thoughts", "method", "intent", "plan", "preparatory", "past_attempt",
+              "self_harm", "harm_others", "abuse", "third_party", "past_ideation", "past_self_harm"]
+# First-person risk: what makes a message a crisis (the rest are concerns worth a look).
+RISK_CATEGORIES = CATEGORIES[:10]
+
+# Building blocks, written in ordinary spelling; doubled letters are squeezed at compile time.
+I = r"(?:i|i'm|im|i am|i've|ive|i have|i'd|id|i would|i'll|i will)"
+SELF = r"(?:my ?self|my (?:own )?life|my own|me off)"
+OTHER_SELF = r"(?:him ?self|her ?self|them ?selves|them ?self|(?:his|her|their) (?:own )?lives?)"
+KILL = r"(?:kill(?:ing|ed|s)?|end(?:ing|ed|s)?|tak(?:e|ing|en)|took|off(?:ing|ed)?|hang(?:ing|ed|s)?|hung|shoot(?:ing|s)?|shot|drown(?:ing|ed|s)?|poison(?:ing|ed|s)?|suffocat(?:e|ing|ed)|starv(?:e|ing|ed)|stab(?:bing|bed|s)?|gas(?:sing|sed)?|burn(?:ing|ed|t)?)"
+SUICIDE = r"(?:suicide|kil+ing (?:my ?self|him ?self|her ?self|them ?selves)|(?:ending|taking) (?:my|his|her|their) (?:own )?li(?:fe|ves)|unaliv\w*|sewer ?slide|kms|kys)"
+WANT = r"(?:want(?:ed|s|ing)?|wanna|wish(?:ed|es|ing)?|need(?:ed|s)? to|would like|'d like|long(?:ed|ing)? to|hope|hoping|hoped)"
+MEANS = (r"(?:pills?|tablets?|meds|medications?|medicine|paracetamol|tylenol|acetaminophen|ibuprofen|aspirin|insulin|"
+         r"sleeping pills|painkillers?|opioids?|oxy\w*|fentanyl|heroin|xanax|benzos?|rope|noose|belt|cord|"
+         r"guns?|firearm|pistol|handgun|rifle|shotgun|bullets?|razors?|razor ?blades?|blades?|knife|knives|"
+         r"bleach|antifreeze|poison|pesticide|weedkiller|carbon monoxide|charcoal|exhaust|helium|plastic bag)")
+PLACES = r"(?:bridge|building|roof|rooftop|cliff|balcony|window|overpass|parking garage|tower|train|tracks|traffic|highway|car|bus|subway)"
+TIMING = (r"\b(?:tonight|today|right now|now|tomorrow|this (?:morning|afternoon|evening|weekend|week)|in (?:an|a few|\d+) "
+          r"(?:hours?|minutes?|days?)|after (?:everyone|they|my \w+) (?:is|are|goes|go|falls?) (?:asleep|to sleep|out|to bed|to work)|"
+          r"on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|this is (?:it|the night|the day)|soon)\b")
+RECENT = r"\b(?:again|last night|yesterday|today|tonight|this (?:morning|week)|just|deeper|more and more|every (?:day|night)|relapsed?|worse|can'?t stop)\b"
+PERSON = (r"(?:him|her|them|someone|somebody|people|everyone|everybody|anyone|anybody|that (?:guy|girl|man|woman|bitch|bastard|kid)|"
+          r"my (?:\w+ ){0,2}(?:wife|husband|partner|boss|dad|father|mom|mum|mother|son|daughter|ex|kids?|children|family|"
+          r"neighbou?r|brother|sister|teacher|boyfriend|girlfriend|bf|gf|coworkers?|roommate|stepdad|stepmom|friend)s?|"
+          r"(?:his|her|their) (?:\w+ )?(?:wife|husband|family|kids?|children|friends?)|the (?:whole )?(?:class|school|office)|"
+          r"them all|all of them)")
+
+
+@dataclass(frozen=True)
+class Rule:
+    category: str
+    pattern: re.Pattern
+    negatable: bool = True   # False where the pattern carries its own negation ("don't want to live")
+    needs_person: bool = True  # check who the subject is (patterns with "myself" already say)
+    past_category: str | None = None  # what a clearly past statement becomes; None: stays the same
+
+
+def _rule(category, source, **kwargs):
+    return Rule(category, re.compile(squeeze_pattern(source)), **kwargs)
+
+
+# Order matters only for readability; every rule is tried.
+RULES = [
+    # Wish to be dead (C-SSRS 1): passive ideation.
+    _rule("wish_dead", r"\b(?:want|wanted|wanna|wants|wish|wished|wishing|hope|hoping|ready|going|begging|praying|pray|need) (?:to |i could |i would |i'd |i )?(?:just )?(?:die|be dead|was dead|were dead|stop existing|not exist|cease to exist|disappear forever|not be alive|never wake up|not wake up|go to sleep (?:and|&) (?:never|not) wake up|fall asleep (?:and|&) (?:never|not) wake up)\b", past_category="past_ideation"),
+    _rule("wish_dead", r"\b(?:wish|wished|wishing) (?:i )?(?:(?:had|have) )?(?:was|were|had been|been|was never|were never|never been|hadn't been|wasn't|weren't) (?:dead|born|alive|here|never born|gone)\b", past_category="past_ideation"),
+    _rule("wish_dead", r"\b(?:better off dead|(?:be|are|is|would be) better off without me|rather (?:be dead|die|not (?:be alive|exist|live|wake up))|feel(?:ing)? like dying|deserve to die|should (?:just )?die|let me die|(?:waiting|ready) to die|hope i die|want it (?:all )?to (?:end|stop|be over))\b", past_category="past_ideation"),
+    _rule("wish_dead", r"\b(?:don'?t|do not|didn'?t|did not|no longer|doesn'?t) (?:really )?(?:want|wanna|wish|care|feel like) (?:to )?(?:live|be alive|exist|be here|wake up|go on|keep (?:going|living)|be around)(?: any ?more| much longer)?\b", negatable=False, past_category="past_ideation"),
+    _rule("wish_dead", r"\b(?:no (?:reason|point|will|desire) (?:to|in|of) (?:live|living|go on|going on|keep going|being alive|stay(?:ing)? alive|exist\w*)|(?:nothing|no ?one|nobody) (?:left )?to live for|tired of (?:living|being alive|existing|life|being here)|can'?t (?:go on|keep going|do this) any ?more|can'?t go on (?:living|like this)|(?:not|don'?t know if i|not sure (?:if|whether) i) (?:want|wanna) to (?:live|be alive|be here|keep going))\b", negatable=False, past_category="past_ideation"),
+    # Non-specific active suicidal thoughts (C-SSRS 2).
+    _rule("suicidal_thoughts", rf"\b(?:feel(?:ing|s)?|am|'m|im|been|being|get(?:ting)?|got|so|very|really|extremely|pretty|was|were|felt|become|became|more|still|always|chronically) (?:\w+ )?suicidal\b|\bsuicidal (?:thoughts?|ideation|feelings?|urges?|again|lately|thinking)\b|\bthoughts? (?:of|about) (?:suicide|dying|death|killing|ending)\b", past_category="past_ideation"),
+    _rule("suicidal_thoughts", rf"\b(?:think|thinking|thought|thoughts|considering|considered|contemplat\w*|fantasi[sz]\w*|dream\w*|obsess\w*) (?:about |of )?(?:\w+ )?(?:suicide|killing {SELF}|ending (?:it(?: all)?|{SELF}|things|everything)|taking {SELF}|offing {SELF}|not being (?:here|alive)|being dead|dying)\b", needs_person=True, past_category="past_ideation"),
+    _rule("suicidal_thoughts", rf"\b(?:want|wanna|wants|wanted|going|ready|need|tempted|about|urge|urges|close|trying not) (?:to )?(?:just )?(?:{KILL} {SELF}|end (?:it all|it now|it tonight|everything|things|this|my pain)|commit suicide|do it tonight|unalive {SELF})\b", past_category="past_ideation"),
+    _rule("suicidal_thoughts", r"\b(?:urges?|temptation|desire|thoughts?) (?:to|of) (?:die|kil+ my ?self|end it)\b|\b(?:kms|unalive my ?self|sewer ?slide)\b", past_category="past_ideation"),
+    # Method (C-SSRS 3): thinking about how.
+    _rule("method", rf"\b(?:overdos(?:e|ing)|od(?:ing)?) on\b|\b(?:hang|hung|shoot|shot|drown|poison|suffocat|starv|gas|stab|electrocut)\w* my ?self\b|\bslit(?:ting)? my (?:wrists?|throat)\b|\bjump(?:ing)? (?:off|from|in front of|into|under) (?:a|the|my|that) (?:\w+ )?{PLACES}\b|\b(?:drive|driving|crash(?:ing)?) (?:my car )?(?:into|off) (?:a|the) (?:wall|tree|bridge|cliff|truck|oncoming)\b|\b(?:step|walk|lie|lay) (?:in front of|onto|on) (?:a|the) (?:train|tracks|bus|traffic|truck)\b", past_category="past_ideation"),
+    _rule("method", rf"\b(?:how|ways?|method|best way|easiest way|painless way) (?:i (?:would|could|will|might|'d) |to )?(?:do it|kill my ?self|die|end it|end my life|commit suicide|off my ?self)\b|\b(?:with|using|take|taking|swallow(?:ing)?|down(?:ing)?) (?:all )?(?:my |the |a |some |those |these )?(?:\w+ )?{MEANS}\b(?=.{{0,60}}\b(?:die|dead|kill|end (?:it|my life)|suicide|overdose|never wake)\b)|\b(?:die|dead|kil\w* my ?self|end (?:it|my life)|suicide|overdose)\b.{{0,60}}\b(?:with|using|by taking|by swallowing) (?:all )?(?:my |the |a |some )?(?:[\w']+ )?{MEANS}\b", past_category="past_ideation"),
+    # Intent (C-SSRS 4): going to act.
+    _rule("intent", rf"\b(?:i'?m|im|i am|i'll|i will|i'?m gonna|im gonna|gonna|i'?m going to|im going to|i've decided to|i decided to|decided to|i intend to|i'm finally going to|i'll finally|i have to|i'm about to|i'm ready to|i'm definitely|i'm really going to) (?:\w+ )?(?:{KILL} {SELF}|end it(?: all)?|commit suicide|end things|do it (?:tonight|today|now|this time|soon)|go through with it|die (?:tonight|today|soon)|not be here (?:tomorrow|much longer|for long)|off my ?self|unalive my ?self)\b|\b(?:intend|intention|intent|determined) to (?:die|kill my ?self|end it|end my life|act on)\b"),
+    _rule("intent", r"\b(?:won'?t|will not) be (?:here|around|alive) (?:tomorrow|much longer|for (?:much )?long|next (?:week|month|year)|by (?:tomorrow|monday|the weekend|then))\b|\bthis is my (?:last|final) (?:post|message|day|night|goodbye|note)\b|\b(?:my|the) last (?:day|night) (?:of my life|alive|on earth)\b", negatable=False, needs_person=False),
+    # Plan (C-SSRS 5): worked out when, where, how.
+    _rule("plan", rf"\b(?:i (?:have|'ve got|got) (?:a|the|my) plan|my plan is|my plan to (?:die|kill|end)|(?:made|make|making|have|had|got|worked out|figured out) (?:a |the |my )?plans? (?:to|for|of) (?:kill|die|end|suicide|commit|do it|my death|ending)|planned (?:it|out|my (?:suicide|death)|how|when|where|to (?:kill|die|end))|planning (?:to (?:kill|die|end|commit|do it)|my (?:suicide|death)|how|when)|(?:worked|figured) out (?:how|when|where) (?:to|i'?ll|i will|i'm going to)|(?:picked|chose|chosen|set|decided on) (?:a|the) (?:date|day|time|place|spot|bridge)|suicide plan)\b"),
+    _rule("plan", rf"\b(?:when|where|how) i'?(?:ll| will|'m going to|m gonna|m going to) (?:do it|kill my ?self|end it|die)\b"),
+    # Preparatory behaviour (C-SSRS behaviour): means in hand, notes, goodbyes.
+    _rule("preparatory", rf"\b(?:bought|buying|buy|got|getting|collected|collecting|saving|saved|stockpil\w*|hoard\w*|gathering|gathered|ordered|picked up) (?:up )?(?:a |the |some |enough |all (?:my |the )?|my |extra )?(?:\w+ )?(?:{MEANS})(?: and \w+)?\b(?=.{{0,80}}\b(?:die|dead|kill|end (?:it|my life)|suicide|overdose|od|do it|for when|enough|just in case|ready|tonight)\b)|\b(?:stockpil\w*|hoard\w*|saving up|saved up) (?:my |all my |enough )?(?:pills|meds|medication|tablets|sleeping pills|painkillers)\b"),
+    _rule("preparatory", rf"\b(?:wrote|writing|written|write|left|leaving) (?:a|my|the|some) (?:suicide|goodbye|last|final) (?:note|letters?|messages?)\b|\bsuicide note\b|\b(?:giving|gave|give|given) away (?:all )?(?:my|of my) (?:things|stuff|possessions|belongings|cat|dog|pets?|clothes|games|money)\b|\b(?:put|putting|get|getting|got) my (?:affairs|things|life) in order\b|\b(?:said|saying|say) (?:my )?goodbyes?\b|\bgood ?bye (?:everyone|world|forever|cruel world|all)\b|\b(?:by the time|when) (?:you|anyone|someone|they|people) (?:read|reads|see|sees|find|finds) this\b", needs_person=False),
+    _rule("preparatory", rf"\b(?:have|got|holding|hold|put|tied|tying|tie) (?:the |a |my )?(?:\w+ )?(?:{MEANS}) (?:ready|here|in (?:my|front of me|hand)|next to me|beside me|with me|around my neck|on the (?:table|bed|desk)|set up|tied)\b|\b(?:noose|rope|belt) (?:is )?(?:ready|tied|set up|around my neck)\b|\b(?:standing|sitting|i'm) (?:on|at) (?:the )?(?:edge|ledge)\b|\b(?:loaded|cocked) (?:the|my) gun\b|\bgun (?:is )?(?:loaded|in my (?:hand|mouth))\b"),
+    # Actual attempt, past or just now.
+    _rule("past_attempt", rf"\b(?:tried|try|trying|attempted|attempt|attempting) (?:to )?(?:{KILL} {SELF}|suicide|end it|end my life|hang my ?self|overdose|od|jump|die)\b|\b(?:my|a|the|his|her|previous|prior|last|first|second|third|failed|botched|serious) (?:\w+ )?(?:suicide attempts?|attempts? (?:at|on) (?:suicide|my life))\b|\b(?:my|previous|prior) (?:last |first |second |third )?attempts?\b(?= (?:was|failed|went|didn'?t|in|at|when|left|landed))|\bsurvived (?:a|my|an|the|two|three|\d) (?:suicide )?attempts?\b|\b(?:i|i've|ive|i have) (?:overdosed|od'?d|od'ed|slit my wrists?|hung my ?self|hanged my ?self|shot my ?self|jumped off)\b|\b(?:stomach pumped|woke up in (?:the )?(?:hospital|icu|er) after)\b|\b(?:just |already )?(?:took|swallowed|taken|downed|ate) (?:all|a whole|the whole|a bunch of|a lot of|handfuls? of|\d+|forty|fifty|thirty|twenty) (?:of )?(?:my |the |those )?(?:\w+ )?(?:pills|tablets|meds|bottle|pack)\b", past_category="past_attempt"),
+    # Non-suicidal self-injury.
+    _rule("self_harm", r"\b(?:cut|cutting|cuts|burn|burning|burned|burnt|hurt|hurting|harm|harming|hit|hitting|scratch|scratching|punch|punching|bruise|bruising|carve|carving|starve|starving) (?:my ?self|my (?:arms?|wrists?|legs?|thighs?|skin|stomach|face|hands?|body))\b|\bself[ -]?(?:harm\w*|injur\w*|mutilat\w*)\b|\b(?:relapsed?|relapsing) (?:on|with|into)? ?(?:cutting|self[ -]?harm)|\bi cut again\b", past_category="past_self_harm"),
+    # Harm to others.
+    _rule("harm_others", rf"\b(?:i'?m going to|im going to|i'?m gonna|im gonna|gonna|going to|i'll|i will|i want to|i wanna|want to|i'd like to|i could|i might|thinking (?:about|of)|plan(?:ning)? to|i'm about to|tempted to|urges? to|fantasi[sz]e about) (?:\w+ )?(?:kill(?:ing)?|murder(?:ing)?|stab(?:bing)?|shoot(?:ing)?|strangl(?:e|ing)|hurt(?:ing)?|beat(?:ing)?|attack(?:ing)?|poison(?:ing)?|choke|choking|bash(?:ing)?|smash(?:ing)?) (?:\w+ )?{PERSON}\b|\b(?:shoot up|bomb|blow up) (?:the|my) (?:school|office|work|class|church|mall)\b"),
+    # Abuse or violence disclosure.
+    _rule("abuse", r"\b(?:he|she|they|my (?:\w+ )?(?:dad|father|mom|mum|mother|stepdad|stepfather|stepmom|husband|wife|partner|boyfriend|girlfriend|bf|gf|ex|uncle|brother|sister|coach|teacher|boss|parents?)) (?:still |always |often |keeps? |used to |would |has |had |is |was )?(?:hits?|hit|hitting|beats?|beat|beating|abuses?|abused|abusing|rapes?|raped|molest\w*|assault\w*|chok\w*|strangl\w*|kick\w*|punch\w*|slap\w*|touch(?:es|ed|ing) me (?:inappropriately|sexually|there|down there)|threaten\w* (?:to (?:kill|hurt) )?|lock\w* me|burn\w* me|pushed me|shoved me|throws? things at) (?:me|us)\b", needs_person=False),
+    _rule("abuse", r"\b(?:i was|i've been|ive been|i have been|i am being|i'm being|im being|i got|i get|i was being) (?:\w+ )?(?:raped|molested|sexually (?:abused|assaulted)|abused|beaten(?: up)?|assaulted|hit|groomed|trafficked|choked|strangled)\b|\b(?:my|i'm in an?|im in an?|i live with|i'm living with) (?:\w+ )?(?:abusive|violent) (?:\w+ )?(?:relationship|home|household|partner|husband|wife|boyfriend|girlfriend|dad|father|mom|mother|parents?)\b|\b(?:domestic (?:violence|abuse)|sexual (?:abuse|assault)|child(?:hood)? abuse) (?:at home|survivor)?\b(?=.{0,40}\b(?:me|my|i)\b)", needs_person=False),
+    _rule("abuse", r"\b(?:he|she|they|my \w+) (?:is going to|'s going to|will|'ll|said (?:he|she|they)'d|threatened to|swore (?:he|she) would) (?:\w+ )?(?:kill|hurt|beat|rape) me\b|\b(?:afraid|scared|terrified) (?:to go home|of (?:going home|him|her|my (?:dad|father|mom|mother|husband|wife|partner|boyfriend|girlfriend|stepdad)))\b|\b(?:afraid|scared|terrified) (?:he|she|they)(?:'ll| will| is going to| might) (?:kill|hurt|hit|find) me\b", needs_person=False),
+    # Someone else at risk: a concern, not the speaker's own risk.
+    _rule("third_party", rf"\b(?:he|she|they|my \w+|friend|brother|sister|mom|dad|son|daughter|partner|someone i know) (?:\w+ )?(?:is|was|has been|seems|seemed|sounds) (?:\w+ )?suicidal\b|\b(?:committed suicide|took (?:his|her|their) (?:own )?li(?:fe|ves)|(?:killed|hanged|hung|shot) (?:him|her|them) ?sel(?:f|ves))\b", negatable=False, needs_person=False),
+]
+
+# Third-person variants of the self rules: "she wants to kill herself" is a third-party concern.
+_THIRD = [
+    _rule("third_party", rf"\b(?:want|wants|wanted|going|tried|trying|attempted|thinking about|thought about|threaten\w*) (?:to )?(?:{KILL} {OTHER_SELF}|commit suicide|end (?:his|her|their) life|die)\b|\b(?:{KILL}|hang|cut|cutting|hurt|hurting|harm|harming) {OTHER_SELF}\b"),
+]
+RULES += _THIRD
+
+# Idioms and set phrases that share words with risk; a match inside one is not risk.
+IDIOMS = re.compile(squeeze_pattern(
+    r"\b(?:(?:is|are|was|were|'s|'re|it's|its) (?:really |literally |absolutely |slowly )?killing me|kill(?:ing)? it|killed it|"
+    r"kill(?:ing)? (?:time|the (?:lights?|mood|vibe|music|engine|game|buzz|battery|pain|plant|process|bug|spider))|"
+    r"(?:could|would|'d) kill for (?:a|an|some|the)|dying (?:to|for) (?:see|try|know|meet|hear|get|go|a|an|some)|"
+    r"to die for|die (?:of|from|with) (?:laughter|laughing|embarrassment|boredom|shame|cuteness|envy|jealousy)|"
+    r"died (?:of|from|with|laughing) (?:laughter|laughing|embarrassment|boredom|cuteness)|(?:dying|died|die) laughing|"
+    r"bored to death|scared(?: me)? to death|dead tired|dead on my feet|my (?:feet|back|head|legs?) (?:is|are) killing me|"
+    r"(?:would|'d|will|i'd) die for (?:a|an|some|this|that|my (?:kids?|family|children|son|daughter))|"
+    r"kill(?:ing)? (?:two birds|me softly)|killer (?:app|workout|joke)|dead ?line|drop dead gorgeous|"
+    r"(?:want|wanted|going) to die (?:my|her|his) hair|dyed?|kill(?:ed|ing)? (?:the|that|an?) (?:exam|test|interview|presentation|workout|set)|"
+    r"(?:cut|cutting) (?:my ?self )?(?:some )?slack|cut(?:ting)? my (?:hair|nails|losses|finger|hand) (?:on|while|when|by accident|accidentally)|"
+    r"(?:my|the) (?:battery|phone|laptop|plant|car) (?:is|was)? ?(?:dying|dead|died))"
+))
+
+# Words that deny what follows: "not", "never", "don't". Exceptions keep the meaning:
+# "can't stop (thinking)", "not sure", "don't know why", "no one", "not just".
+_NEGATION = re.compile(squeeze_pattern(
+    r"\b(?:not|never|no longer|don'?t|do not|didn'?t|did not|won'?t|wouldn'?t|would not|can'?t|cannot|couldn'?t|"
+    r"isn'?t|wasn'?t|aren'?t|ain'?t|haven'?t|hasn'?t|hadn'?t|nor|without|no)\b(?! (?:stop|help|sure|just|only|one|body|matter|longer|point|reason|even|know|see why|understand why|wake)\b)"
+))
+_NEGATION_ALLOWED_AFTER = re.compile(r"\b(?:but|though|although|yet|however|except|still)\b")
+# Denials phrased after the statement: "kill myself? never.", "suicidal, no".
+_TRAILING_DENIAL = re.compile(r"^[?,.!\s-]*(?:never|no|nope|not really|not at all|no way)\b")
+
+_FIRST = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|id|i'l|me|my|myself|mine)\b")
+_FIRST_SUBJECT = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|id|i'l|me|myself)\b")
+_SECOND = re.compile(r"\b(?:you|you're|youre|your|yourself|u|ur|you've|you'd|you'l|ya)\b")
+_THIRD_SUBJECT = re.compile(squeeze_pattern(
+    r"\b(?:he|she|they|he's|she's|they're|hes|shes|theyre|him|her|them|his|someone|somebody|people|everyone|"
+    r"(?:my|our|a|his|her|their) (?:\w+ )?(?:friend|friends|brother|sister|mom|mum|mother|dad|father|son|daughter|"
+    r"husband|wife|partner|boyfriend|girlfriend|bf|gf|cousin|uncle|aunt|kid|child|roommate|classmate|coworker|client|patient|sibling|ex))\b"
+))
+_WE = re.compile(r"\b(?:we|we're|were|we've|us)\b")
+_PAST = re.compile(squeeze_pattern(
+    r"\b(?:used to|years? ago|months ago|back (?:then|when|in)|in the past|when i was (?:\w+ ){0,2}(?:young|younger|little|kid|a kid|teen\w*|in|at|\d+)|"
+    r"as a (?:kid|child|teen\w*)|in (?:high|middle|grade) school|in college|a long time ago|long ago|once upon|"
+    r"at (?:my )?(?:lowest|worst)|for a (?:while|time) there|no longer|not any ?more|don'?t any ?more|got better|"
+    r"(?:now|nowadays|today) i'?m (?:better|ok|okay|fine|good|happy|doing well)|(?:i )?(?:recovered|survived)|when i was)\b"
+))
+# Only the statement's first word counts: "wanted to die" is past, "wish I was dead" is not.
+_PAST_VERB = re.compile(squeeze_pattern(r"(?:wanted|wished|was|were|felt|thought|had|tried|attempted|used|considered)\b"))
+_PRESENT = re.compile(squeeze_pattern(
+    r"\b(?:now|still|again|lately|recently|these days|right now|today|tonight|this (?:week|month|year|morning)|"
+    r"every (?:day|night)|am|i'm|im|keep|constantly|always|currently|since)\b"
+))
+_CLAUSE_BREAK = re.compile(r"[.!?;:\n]+|\bbut\b|\bhowever\b|\"")
+
+
+@dataclass(frozen=True)
+class Hit:
+    category: str
+    start: int  # in the normalised text
+    end: int
+    rule: int
+
+
+def _clause(text, start, end):
+    left = 0
+    for m in _CLAUSE_BREAK.finditer(text, max(0, start - 200), start):
+        left = m.end()
+    m = _CLAUSE_BREAK.search(text, end, end + 200)
+    right = m.start() if m else min(len(text), end + 200)
+    return left, right
+
+
+def _negated(before, matched, after):
+    # A comma ends what a negation governs: "I'm not okay, I want to die".
+    window = " ".join(before.split()[-6:] + matched.split()[:-1]).rsplit(",", 1)[-1]
+    m = None
+    for m in _NEGATION.finditer(window):
+        pass
+    if m is not None and not _NEGATION_ALLOWED_AFTER.search(window, m.end()):
+        return True
+    return bool(_TRAILING_DENIAL.match(after))
+
+
+def _subject(before):
+    """Who a clause's statement is about, from the nearest person word before it."""
+    best, who = -1, "first"
+    for pattern, label in ((_FIRST_SUBJECT, "first"), (_SECOND, "second"), (_THIRD_SUBJECT, "third"), (_WE, "we")):
+        for m in pattern.finditer(before):
+            if m.start() > best:
+                best, who = m.start(), label
+    return who
+
+
+def find(normalised: str) -> list[Hit]:
+    """Every rule match that survives the idiom, negation, person and time checks."""
+    idioms = [m.span() for m in IDIOMS.finditer(normalised)]
+    hits = []
+    for number, rule in enumerate(RULES):
+        for m in rule.pattern.finditer(normalised):
+            s, e = m.span()
+            if s == e or any(a < e and s < b for a, b in idioms):
+                continue
+            left, right = _clause(normalised, s, e)
+            before, after = normalised[left:s], normalised[e:right]
+            if rule.negatable and _negated(before, normalised[s:e], after):
+                continue
+            category = rule.category
+            matched = normalised[s:e]
+            if rule.needs_person and not _FIRST.search(matched):
+                who = _subject(before)
+                if category == "third_party":
+                    # A third-party rule without its own "himself" needs a third-person subject.
+                    if who != "third" and not re.search(OTHER_SELF, matched):
+                        continue
+                elif who == "third":
+                    category = "third_party"
+                elif who in ("second", "we"):
+                    continue
+            if rule.past_category and category not in ("third_party",):
+                clause = normalised[left:right]
+                if _PAST.search(clause) or (_PAST_VERB.match(matched) and not _PRESENT.search(clause) and not re.search(RECENT, clause)):
+                    if category != "past_attempt":
+                        category = rule.past_category
+            hits.append(Hit(category, s, e, number))
+    return hits
+
+
+def level_for(categories: set[str], normalised: str, hits: list[Hit]) -> str:
+    """The C-SSRS-style level for the categories found (see docs/crisis.md for the table)."""
+    timing = bool(re.search(TIMING, normalised))
+    current_ideation = bool(categories & {"wish_dead", "suicidal_thoughts", "method", "intent", "plan"})
+    level = "none"
+
+    def raise_to(new):
+        nonlocal level
+        order = ["none", "low", "moderate", "high", "imminent"]
+        if order.index(new) > order.index(level):
+            level = new
+
+    if categories & {"third_party", "past_ideation", "past_self_harm"}:
+        raise_to("low")
+    if categories & {"wish_dead", "suicidal_thoughts", "past_attempt", "self_harm", "abuse", "harm_others"}:
+        raise_to("moderate")
+    if categories & {"method", "intent", "plan"}:
+        raise_to("high")
+    if "past_attempt" in categories and current_ideation:
+        raise_to("high")
+    if "self_harm" in categories and _near(hits, "self_harm", normalised, RECENT):
+        raise_to("high")
+    if "abuse" in categories and _near(hits, "abuse", normalised, r"\b(?:is|keeps?|still|going to|will|'ll|right now|tonight|afraid|scared|terrified|every (?:day|night)|hits|beats|threatens|at home)\b"):
+        raise_to("high")
+    if "harm_others" in categories:
+        if _near(hits, "harm_others", normalised, r"\b(?:going to|gonna|i'l|i will|plan\w*|about to|decided)\b"):
+            raise_to("high")
+        if timing or re.search(squeeze_pattern(MEANS), normalised):
+            if _near(hits, "harm_others", normalised, r"\b(?:going to|gonna|i'l|i will|plan\w*|about to|decided)\b"):
+                raise_to("imminent")
+    if ("intent" in categories and "plan" in categories) or "preparatory" in categories:
+        raise_to("imminent")
+    if timing and categories & {"plan", "method", "intent"}:
+        raise_to("imminent")
+    if "past_attempt" in categories and _near(hits, "past_attempt", normalised, r"\b(?:just|right now|tonight|an hour ago|minutes ago|already)\b"):
+        raise_to("imminent")
+    return level
+
+
+def _near(hits, category, normalised, pattern):
+    pattern = re.compile(squeeze_pattern(pattern))
+    for h in hits:
+        if h.category == category:
+            left, right = _clause(normalised, h.start, h.end)
+            if pattern.search(normalised, left, right):
+                return True
+    return False
+
+
+def run(text: str) -> dict:
+    """Rules alone: level, categories, evidence (offsets into TEXT) and a count per category."""
+    normalised, index = normalise(text)
+    hits = find(normalised)
+    categories = {h.category for h in hits}
+    evidence, seen = [], set()
+    for h in sorted(hits, key=lambda h: (h.start, h.end)):
+        start, end = index[h.start], index[h.end - 1] + 1
+        if (start, end, h.category) in seen:
+            continue
+        seen.add((start, end, h.category))
+        evidence.append({"start": start, "end": end, "text": text[start:end], "category": h.category, "detector": "rules"})
+    counts = {c: sum(1 for h in hits if h.category == c) for c in CATEGORIES if c in categories}
+    return {"level": level_for(categories, normalised, hits), "categories": [c for c in CATEGORIES if c in categories],
+            "evidence": evidence, "counts": counts}

@@ -1,0 +1,125 @@
+"""The crisis protocol: act on the detector's verdict for each stored message (docs/crisis.md).
+
+The policy lives in settings (PIXEL_CRISIS_*), and `policy()` returns it whole for the staff page.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.actions import do_audit
+from accounts.models import AuditEvent
+from simulator.actions import emit
+from simulator.models import Message, Session
+
+log = logging.getLogger(__name__)
+LEVELS = ["none", "low", "moderate", "high", "imminent"]
+
+
+def at_least(level, threshold):
+    return LEVELS.index(level or "none") >= LEVELS.index(threshold)
+
+
+def policy():
+    """What happens at which level: the one place an admin reads the protocol."""
+    return {
+        "client_flag_level": settings.PIXEL_CRISIS_CLIENT_FLAG_LEVEL,
+        "trainee_support_level": settings.PIXEL_CRISIS_TRAINEE_SUPPORT_LEVEL,
+        "trainee_pause_level": settings.PIXEL_CRISIS_TRAINEE_PAUSE_LEVEL,
+        "support_message": settings.PIXEL_SUPPORT_MESSAGE,
+        "support_resources": [{"name": n, "contact": c} for n, c in settings.PIXEL_SUPPORT_RESOURCES],
+    }
+
+
+def supervisor_groups(session):
+    """Channel groups of everyone who must hear about this session's flags (never the trainee)."""
+    groups = [f"cohort.{cohort_id}.supervisors" for cohort_id in session.trainee.cohorts.values_list("pk", flat=True)]
+    return groups + [session.observers_group]
+
+
+def supervisor_emails(session):
+    from accounts.models import User
+
+    return sorted(
+        User.objects.filter(supervised_cohorts__trainees=session.trainee, is_active=True)
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+def check_text(text, speaker):
+    from modelserve.crisis import check
+
+    return check(text, speaker=speaker)
+
+
+def do_check_message(message_id):
+    """Run the detector on a stored message, store the verdict and escalate. Idempotent."""
+    message = Message.objects.select_related("session__trainee", "session__scenario_version__scenario").filter(pk=message_id).first()
+    if message is None or message.crisis_checked_at is not None:
+        return message
+    result = check_text(message.text, "trainee" if message.role == Message.TRAINEE else "client")
+    with transaction.atomic():
+        claimed = Message.objects.filter(pk=message.pk, crisis_checked_at__isnull=True).update(
+            crisis=result, crisis_level=result["level"], crisis_checked_at=timezone.now()
+        )
+        if claimed:
+            _escalate(message, result)
+    message.refresh_from_db()
+    return message
+
+
+def _escalate(message, result):
+    session = message.session
+    level = result["level"]
+    flag = {
+        "session": str(session.pk),
+        "trainee": session.trainee.label,
+        "scenario": session.scenario.title,
+        "seq": message.seq,
+        "speaker": message.role,
+        "level": level,
+        "categories": result.get("categories", []),
+        "text": message.text[:500],
+    }
+    if message.role == Message.CLIENT:
+        if not at_least(level, settings.PIXEL_CRISIS_CLIENT_FLAG_LEVEL):
+            return
+        do_audit(AuditEvent.CRISIS_FLAG, None, session.trainee, session, _audit_details(message, result))
+        for group in supervisor_groups(session):
+            emit(group, {"type": "crisis.flag", **flag})
+        return
+    if not at_least(level, settings.PIXEL_CRISIS_TRAINEE_SUPPORT_LEVEL):
+        return
+    pause = at_least(level, settings.PIXEL_CRISIS_TRAINEE_PAUSE_LEVEL)
+    action = "pause" if pause else "support"
+    do_audit(AuditEvent.CRISIS_ESCALATION, None, session.trainee, session, {**_audit_details(message, result), "action": action})
+    emit(session.group_name, {"type": "support", **{k: v for k, v in policy().items() if k.startswith("support_")}})
+    for group in supervisor_groups(session):
+        emit(group, {"type": "crisis.alert", "action": action, **flag})
+    if pause and session.pause():
+        emit(session.group_name, {"type": "status", "status": Session.PAUSED, "reason": "paused so your supervisor can check in"})
+        recipients = supervisor_emails(session)
+        if recipients:
+            transaction.on_commit(lambda: _mail_supervisors(recipients, session, flag))
+
+
+def _audit_details(message, result):
+    return {"seq": message.seq, "speaker": message.role, "level": result["level"], "categories": result.get("categories", [])}
+
+
+def _mail_supervisors(recipients, session, flag):
+    try:
+        send_mail(
+            f"[Pixel] Urgent: {flag['trainee']} may need support now",
+            f"A message {flag['trainee']} wrote in a practice session was assessed as {flag['level']} risk "
+            f"({', '.join(flag['categories']) or 'no category'}). The session is paused.\n\n"
+            f"Please check in with them now. Session: {session.pk}\n",
+            None,
+            recipients,
+        )
+    except Exception:  # the dashboard alert has gone out; a mail outage must not hide it
+        log.exception("could not e-mail supervisors about session %s", session.pk)

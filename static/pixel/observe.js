@@ -1,0 +1,137 @@
+// Observing a live session: the transcript and the reply as it streams, flags the trainee does
+// not see, and the interventions (whisper, pause, resume, take over, hand back, end).
+(function () {
+  "use strict";
+  const root = document.getElementById("observe");
+  if (!root) return;
+  const sessionId = root.dataset.session;
+  const clientName = root.dataset.name;
+  const traineeName = root.dataset.trainee;
+  const transcript = document.getElementById("transcript");
+  const conn = document.getElementById("conn");
+  const errorBox = document.getElementById("error");
+  const flags = document.getElementById("flags");
+  const voice = document.getElementById("voice");
+  let lastSeq = 0;
+  transcript.querySelectorAll("li[data-seq]").forEach(function (li) { lastSeq = Math.max(lastSeq, parseInt(li.dataset.seq, 10)); });
+  let socket = null;
+  let retry = 0;
+  let ended = false;
+
+  function item(cls, who, text, seq) {
+    const li = document.createElement("li");
+    li.className = cls;
+    if (seq) li.dataset.seq = seq;
+    const w = document.createElement("span");
+    w.className = "who";
+    w.textContent = who;
+    const t = document.createElement("span");
+    t.className = "text";
+    t.textContent = text;
+    li.append(w, " ", t);
+    transcript.append(li);
+    li.scrollIntoView({ block: "end" });
+    return li;
+  }
+  function streaming(replyTo) {
+    let li = transcript.querySelector('li.streaming[data-reply-to="' + replyTo + '"]');
+    if (!li) {
+      li = item("msg msg-client streaming", clientName, "");
+      li.dataset.replyTo = replyTo;
+      li.dataset.tokens = "0";
+    }
+    return li;
+  }
+  function onMessage(ev) {
+    if (ev.seq <= lastSeq) return;
+    lastSeq = ev.seq;
+    if (ev.reply_to) { const s = transcript.querySelector('li.streaming[data-reply-to="' + ev.reply_to + '"]'); if (s) s.remove(); }
+    const who = ev.role === "trainee" ? traineeName : clientName + (ev.by_supervisor ? " (voiced by a supervisor)" : "");
+    const li = item("msg msg-" + ev.role, who, ev.text, ev.seq);
+    if (ev.crisis_level && ev.crisis_level !== "none") mark(li, ev.crisis_level);
+  }
+  function mark(li, level) {
+    li.classList.add("flagged", "level-" + level);
+    const who = li.querySelector(".who");
+    if (!who.querySelector(".flag")) {
+      const f = document.createElement("span");
+      f.className = "flag flag-" + level;
+      f.textContent = level;
+      who.append(" · ", f);
+    }
+  }
+  function onEvent(ev) {
+    if (ev.seq <= lastSeq) return;
+    lastSeq = ev.seq;
+    const labels = {
+      whisper: "Whisper from " + ev.actor + ": " + (ev.data.text || ""),
+      paused: "Paused by " + ev.actor, resumed: "Resumed by " + ev.actor, ended: "Session ended",
+      takeover_started: ev.actor + " took over the client's voice", takeover_ended: ev.actor + " handed the client back to the model",
+      observer_joined: ev.actor + " started observing", regeneration: "Persona guard regenerated a reply",
+      crisis_flag: "Crisis flag", crisis_escalation: "Crisis escalation",
+    };
+    item("event event-" + ev.kind, "•", labels[ev.kind] || ev.kind, ev.seq);
+    if (ev.kind === "takeover_started") voice.hidden = false;
+    if (ev.kind === "takeover_ended") voice.hidden = true;
+    if (ev.kind === "ended") { ended = true; conn.textContent = "The session has ended."; }
+  }
+  function onFlag(ev) {
+    const li = transcript.querySelector('li[data-seq="' + ev.seq + '"]');
+    if (li) mark(li, ev.level);
+    const p = document.createElement("p");
+    p.className = "message error";
+    p.textContent = (ev.type === "crisis.alert" ? "The trainee may need support: " : "Client risk disclosure: ") + ev.level + (ev.categories.length ? " (" + ev.categories.join(", ") + ")" : "") + " at message " + ev.seq + ".";
+    flags.prepend(p);
+  }
+  function send(obj) {
+    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(obj)); return true; }
+    errorBox.textContent = "Not connected; try again in a moment.";
+    return false;
+  }
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/ws/observe/" + sessionId + "/");
+    socket.onopen = function () { retry = 0; conn.textContent = "Observing live."; send({ type: "resume_feed", after: lastSeq }); };
+    socket.onmessage = function (e) {
+      const ev = JSON.parse(e.data);
+      switch (ev.type) {
+        case "message": onMessage(ev); break;
+        case "event": onEvent(ev); break;
+        case "token": { const li = streaming(ev.reply_to); if (ev.index === parseInt(li.dataset.tokens, 10)) { li.querySelector(".text").textContent += ev.text; li.dataset.tokens = String(ev.index + 1); } break; }
+        case "partial": { const li = streaming(ev.reply_to); li.querySelector(".text").textContent = ev.text; li.dataset.tokens = String(ev.tokens); break; }
+        case "discard": { const li = transcript.querySelector('li.streaming[data-reply-to="' + ev.reply_to + '"]'); if (li) li.remove(); break; }
+        case "crisis.flag": case "crisis.alert": onFlag(ev); break;
+        case "status": conn.textContent = ev.status === "paused" ? "Paused." : ev.status === "ended" ? "The session has ended." : "Observing live."; break;
+        case "ended": ended = true; conn.textContent = "The session has ended."; break;
+        case "error": errorBox.textContent = ev.message; break;
+        default: break;
+      }
+    };
+    socket.onclose = function (e) {
+      if (ended || (e.code >= 4400 && e.code < 4500)) { if (e.code === 4404) conn.textContent = "You may not observe this session."; return; }
+      retry = Math.min(retry + 1, 6);
+      conn.textContent = "Connection lost. Reconnecting…";
+      setTimeout(connect, 300 * Math.pow(2, retry));
+    };
+  }
+  document.getElementById("whisper").addEventListener("submit", function (e) {
+    e.preventDefault();
+    const input = document.getElementById("whisper-text");
+    errorBox.textContent = "";
+    if (send({ type: "whisper", text: input.value })) input.value = "";
+  });
+  root.querySelectorAll("button[data-command]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      errorBox.textContent = "";
+      if (b.dataset.command === "end" && !confirm("End this session for the trainee?")) return;
+      send({ type: b.dataset.command });
+    });
+  });
+  voice.addEventListener("submit", function (e) {
+    e.preventDefault();
+    const t = document.getElementById("voice-text");
+    const id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+    if (send({ type: "client_message", id: id, text: t.value })) t.value = "";
+  });
+  connect();
+})();

@@ -1,0 +1,178 @@
+"""Supervisors' sockets: observing one session (/ws/observe/<uuid>/) and the dashboard (/ws/dashboard/).
+
+Observing joins the trainee's group (messages, tokens, whispers, status) and the session's
+observers group (flags and recording events the trainee must not see). Interventions go through
+simulator.actions, which check, store, audit and announce them.
+"""
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
+
+from accounts.actions import do_audit
+from accounts.models import AuditEvent
+from simulator import actions
+from simulator.access import access_supervised_session
+from simulator.dispatch import request_reply
+from simulator.models import Session, SessionEvent
+from simulator.replies import partial_reply
+from supervision.live import supervised_cohort_ids
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+
+
+class JsonConsumer(AsyncJsonWebsocketConsumer):
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if text_data is None:
+            await self.error("bad_request", "Send text frames holding JSON.")
+            return
+        await super().receive(text_data=text_data, **kwargs)
+
+    async def decode_json(self, text_data):
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None
+
+    async def error(self, code, message):
+        await self.send_json({"type": "error", "code": code, "message": message})
+
+    async def pixel_event(self, event):
+        await self.send_json(event["payload"])
+
+
+class ObserveConsumer(JsonConsumer):
+    async def connect(self):
+        self.session = None
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        try:
+            self.session = await database_sync_to_async(access_supervised_session)(
+                user, self.scope["url_route"]["kwargs"]["session_id"]
+            )
+        except Http404:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        await self.accept()
+        for group in (self.session.group_name, self.session.observers_group):
+            await self.channel_layer.group_add(group, self.channel_name)
+        await database_sync_to_async(self.joined)(user)
+
+    def joined(self, user):
+        do_audit(AuditEvent.CLINICAL_VIEW, user, self.session.trainee, self.session, {"page": "observe"})
+        if self.session.is_open:
+            event = self.session.record(SessionEvent.OBSERVER_JOINED, user)
+            # Trainees are told plainly when someone starts watching.
+            actions.send_now(self.session.group_name, {"type": "observer", "name": str(user), "seq": event.seq})
+
+    async def disconnect(self, code):
+        if self.session is not None:
+            for group in (self.session.group_name, self.session.observers_group):
+                await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.error("bad_request", "Send a JSON object with a type.")
+            return
+        kind = content["type"]
+        handler = getattr(self, f"do_{kind}", None) if kind in self.COMMANDS else None
+        if handler is None:
+            await self.error("bad_request", f"Unknown message type {kind!r}.")
+            return
+        try:
+            await handler(content)
+        except actions.SimulatorError as e:
+            await self.error(e.code, e.message)
+
+    COMMANDS = {"resume_feed", "whisper", "pause", "resume", "end", "takeover", "handback", "client_message"}
+
+    async def do_resume_feed(self, content):
+        after = content.get("after", 0)
+        if not isinstance(after, int) or after < 0:
+            await self.error("bad_request", "resume_feed needs 'after': the last sequence number you have.")
+            return
+        messages, events, status = await database_sync_to_async(self.history)(after)
+        for item in sorted(messages + events, key=lambda e: e["seq"]):
+            await self.send_json(item)
+        partial = await database_sync_to_async(partial_reply)(self.session.pk)
+        if partial and partial["tokens"]:
+            await self.send_json({"type": "partial", **partial})
+        await self.send_json({"type": "status", "status": status})
+
+    def history(self, after):
+        session = Session.objects.get(pk=self.session.pk)
+        messages = [
+            {"type": "message", **m.as_event(), "crisis_level": m.crisis_level}
+            for m in session.messages.filter(seq__gt=after)
+        ]
+        events = [
+            {"type": "event", **e.as_event()} for e in session.events.filter(seq__gt=after).select_related("actor")
+        ]
+        return messages, events, session.status
+
+    async def do_whisper(self, content):
+        await database_sync_to_async(actions.do_whisper)(self.scope["user"], await self.fresh(), content.get("text"))
+
+    async def do_pause(self, content):
+        await database_sync_to_async(actions.do_pause_session)(self.scope["user"], await self.fresh())
+
+    async def do_resume(self, content):
+        _, pending = await database_sync_to_async(actions.do_resume_session)(self.scope["user"], await self.fresh())
+        if pending is not None:
+            await request_reply(self.session.pk, pending)
+
+    async def do_end(self, content):
+        await database_sync_to_async(actions.do_end_session)(
+            self.scope["user"], await self.fresh(), "ended by a supervisor"
+        )
+
+    async def do_takeover(self, content):
+        await database_sync_to_async(actions.do_start_takeover)(self.scope["user"], await self.fresh())
+
+    async def do_handback(self, content):
+        session = await self.fresh()
+        _, pending = await database_sync_to_async(actions.do_end_takeover)(self.scope["user"], session)
+        if pending is not None and session.status == Session.LIVE:
+            await request_reply(self.session.pk, pending)
+
+    async def do_client_message(self, content):
+        text, client_id = content.get("text"), content.get("id")
+        if not isinstance(text, str) or not isinstance(client_id, str) or not client_id:
+            await self.error("bad_request", "A message needs a text and an id.")
+            return
+        message, created = await database_sync_to_async(actions.do_supervisor_client_reply)(
+            self.scope["user"], await self.fresh(), client_id, text
+        )
+        await self.send_json({"type": "ack", "id": client_id, "seq": message.seq, "duplicate": not created})
+
+    async def fresh(self):
+        return await database_sync_to_async(Session.objects.select_related("trainee").get)(pk=self.session.pk)
+
+
+class DashboardConsumer(JsonConsumer):
+    """Live alerts for the sessions of the cohorts a supervisor watches (admins: all cohorts)."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        self.groups_joined = []
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not await database_sync_to_async(user.has_role)("supervisor", "admin"):
+            await self.close(code=4403)
+            return
+        await self.accept()
+        for cohort_id in await database_sync_to_async(supervised_cohort_ids)(user):
+            group = f"cohort.{cohort_id}.supervisors"
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+
+    async def disconnect(self, code):
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        await self.send_json({"type": "pong"})

@@ -1,0 +1,43 @@
+"""What the live dashboard shows: the open sessions a supervisor may watch, most urgent first."""
+
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from accounts.models import Cohort
+from simulator.models import Session
+from simulator.safety import LEVELS
+
+
+def supervised_cohort_ids(user):
+    if user.has_role("admin"):
+        return list(Cohort.objects.values_list("pk", flat=True))
+    return list(user.supervised_cohorts.values_list("pk", flat=True))
+
+
+def live_sessions(user):
+    """Open sessions of the user's cohorts' trainees, each with its worst crisis flag."""
+    sessions = (
+        Session.objects.filter(status__in=Session.OPEN_STATUSES, trainee__cohorts__in=supervised_cohort_ids(user))
+        .distinct()
+        .select_related("trainee", "scenario_version__scenario", "takeover_by")
+        .annotate(
+            flags=Count("messages", filter=Q(messages__crisis_level__in=LEVELS[1:])),
+            last_message_at=Max("messages__created_at"),
+        )
+    )
+    now = timezone.now()
+    rows = []
+    for session in sessions:
+        levels = set(session.messages.exclude(crisis_level__in=["", "none"]).values_list("crisis_level", flat=True))
+        worst = max(levels, key=LEVELS.index) if levels else "none"
+        rows.append(
+            {
+                "session": session,
+                "worst_level": worst,
+                "flags": session.flags,
+                "duration": now - session.started_at,
+                "last_activity": session.last_message_at or session.started_at,
+            }
+        )
+    rows.sort(key=lambda r: (-LEVELS.index(r["worst_level"]), -r["last_activity"].timestamp()))
+    return rows

@@ -1,0 +1,62 @@
+from asgiref.sync import async_to_sync
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.actions import do_audit
+from accounts.models import ROLE_ADMIN, ROLE_SUPERVISOR, AuditEvent
+from accounts.views import role_required
+from simulator import actions
+from simulator.access import access_supervised_session
+from simulator.dispatch import request_reply
+from supervision.live import live_sessions
+
+
+@role_required(ROLE_SUPERVISOR, ROLE_ADMIN)
+def dashboard(request):
+    return render(request, "supervision/dashboard.html", {"rows": live_sessions(request.user)})
+
+
+@role_required(ROLE_SUPERVISOR, ROLE_ADMIN)
+def dashboard_rows(request):
+    """The table body alone, which the dashboard refreshes by itself (htmx)."""
+    return render(request, "supervision/_dashboard_rows.html", {"rows": live_sessions(request.user)})
+
+
+@role_required(ROLE_SUPERVISOR, ROLE_ADMIN)
+def observe(request, session_id):
+    session = access_supervised_session(request.user, session_id)
+    do_audit(AuditEvent.CLINICAL_VIEW, request.user, session.trainee, session, {"page": "observe"}, request)
+    transcript = list(session.messages.order_by("seq"))
+    return render(request, "supervision/observe.html", {"session": session, "transcript": transcript})
+
+
+CONTROLS = {
+    "pause": actions.do_pause_session,
+    "resume": actions.do_resume_session,
+    "takeover": actions.do_start_takeover,
+    "handback": actions.do_end_takeover,
+}
+
+
+@require_POST
+@role_required(ROLE_SUPERVISOR, ROLE_ADMIN)
+def control(request, session_id):
+    """The same interventions as the observe socket, for a browser without JavaScript."""
+    session = access_supervised_session(request.user, session_id)
+    command = request.POST.get("command")
+    try:
+        if command == "end":
+            actions.do_end_session(request.user, session, "ended by a supervisor", request=request)
+        elif command == "whisper":
+            actions.do_whisper(request.user, session, request.POST.get("text"), request=request)
+        elif command in CONTROLS:
+            result = CONTROLS[command](request.user, session, request=request)
+            pending = result[1] if isinstance(result, tuple) else None
+            if pending is not None:
+                async_to_sync(request_reply)(session.pk, pending)
+        else:
+            messages.error(request, "Unknown command.")
+    except actions.SimulatorError as e:
+        messages.error(request, e.message)
+    return redirect("supervision_observe", session.pk)

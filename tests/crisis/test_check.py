@@ -1,0 +1,97 @@
+"""check(): the combined detector's contract."""
+
+import threading
+
+import pytest
+
+from modelserve.crisis import LEVELS, check, is_crisis
+from modelserve.crisis import model as crisis_model
+
+KEYS = {"level", "categories", "evidence", "detectors", "scores", "version"}
+
+
+def test_result_shape():
+    result = check("I've been saving my pills for tonight.")
+    assert set(result) == KEYS
+    assert result["level"] == "imminent"
+    assert "preparatory" in result["categories"]
+    assert set(result["detectors"]) <= {"rules", "ml"} and "rules" in result["detectors"]
+    assert 0.0 <= result["scores"]["ml"] <= 1.0
+    assert result["scores"]["rules"]["preparatory"] >= 1
+    for item in result["evidence"]:
+        assert set(item) == {"start", "end", "text", "category", "detector"}
+    assert LEVELS == ["none", "low", "moderate", "high", "imminent"]
+
+
+def test_ordinary_chat_is_none():
+    result = check("We went to the park on Sunday and had a picnic.")
+    assert result["level"] == "none" and result["detectors"] == []
+    assert not is_crisis(result)
+
+
+def test_ml_alone_raises_the_level_to_at_least_low():
+    model = crisis_model.get()
+    text = "everything is pointless and im so tired of it all, nobody would even notice"
+    result = check(text)
+    if result["scores"]["ml"] >= model.threshold:
+        assert "ml" in result["detectors"] and LEVELS.index(result["level"]) >= 1
+    # This text is written to be over the threshold; if the model changes, pick another.
+    assert result["scores"]["ml"] >= model.threshold
+
+
+def test_trainee_speaker_uses_rules_only():
+    result = check("Have you been thinking about ending your life?", speaker="trainee")
+    assert result["scores"]["ml"] is None and result["level"] == "none"
+    assert check("I want to kill myself", speaker="trainee")["level"] == "moderate"
+
+
+@pytest.mark.parametrize("text", [
+    "",
+    "   ",
+    "a" * 20_000,
+    "I want to die. " * 1400,  # about 21,000 characters
+    bytes(range(256)).decode("latin-1"),
+    b"\x00\xff\xfe\x80kill\xc3\x28myself".decode("utf-8", "replace"),
+    "Мне плохо, 我想死, أريد أن أموت, I want to die",
+    "😭😭😭 🔪💊 💀",
+    "\ud800 lone surrogate",
+    "\u0301\u0301\u0301 z\u0336a\u0337l\u0338g\u0335o",
+])
+def test_bad_input_gets_a_result(text):
+    result = check(text)
+    assert set(result) == KEYS and result["level"] in LEVELS
+
+
+@pytest.mark.parametrize("value", [None, 42, b"I want to die"])
+def test_non_strings_get_a_result(value):
+    assert check(value)["level"] in LEVELS
+
+
+def test_missing_model_falls_back_to_rules(tmp_path):
+    result = check("I want to die.", model_path=tmp_path / "nowhere")
+    assert result["level"] == "moderate" and result["scores"]["ml"] is None
+    assert result["version"].endswith("+no-ml")
+
+
+def test_model_loads_once_across_threads(monkeypatch, tmp_path):
+    import shutil
+
+    path = tmp_path / "artifact"
+    shutil.copytree(crisis_model.ARTIFACT_DIR, path)
+    calls = []
+    real_load = crisis_model.load
+    monkeypatch.setattr(crisis_model, "load", lambda p: calls.append(p) or real_load(p))
+    barrier = threading.Barrier(8)
+    results = []
+
+    def worker():
+        barrier.wait()
+        results.append(check("I want to die", model_path=path))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(results) == 8
+    assert len({r["scores"]["ml"] for r in results}) == 1

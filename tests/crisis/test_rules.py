@@ -1,0 +1,173 @@
+"""The rules on their own: categories, levels, negation, person, tense, idioms, obfuscation."""
+
+import pytest
+
+from modelserve.crisis import LEVELS, check
+from modelserve.crisis.normalise import normalise
+from modelserve.crisis.rules import run
+
+
+def at_least(level, floor):
+    return LEVELS.index(level) >= LEVELS.index(floor)
+
+
+# Explicit statements of plan, intent, method or attempt, in our own words: none may be missed.
+EXPLICIT = [
+    "I'm going to kill myself.",
+    "I will end my life this weekend.",
+    "I've decided to end it all.",
+    "I have a plan to kill myself.",
+    "My plan is to jump off the bridge near my flat.",
+    "I've worked out how I'll do it.",
+    "I keep thinking about hanging myself.",
+    "I want to overdose on my sleeping pills.",
+    "I could shoot myself with my dad's gun.",
+    "I'm going to jump in front of a train.",
+    "I tried to kill myself last year and I still want to die.",
+    "I've been stockpiling my meds for when I'm ready.",
+    "I wrote a goodbye note to my sister.",
+    "I just took a whole bottle of pills.",
+    "The rope is ready in the garage.",
+    "I won't be here tomorrow.",
+    "This is my last message, goodbye everyone.",
+    "I'm going to slit my wrists tonight.",
+    "I picked the date, it's Friday.",
+    "I'm going to stab my stepdad when he gets home.",
+]
+
+
+@pytest.mark.parametrize("text", EXPLICIT)
+def test_explicit_plan_intent_method_or_attempt_is_at_least_high(text):
+    result = check(text)
+    assert at_least(result["level"], "high"), result
+
+
+@pytest.mark.parametrize("text, category, level", [
+    ("I wish I was dead.", "wish_dead", "moderate"),
+    ("Sometimes I just want to go to sleep and never wake up.", "wish_dead", "moderate"),
+    ("I don't want to live anymore.", "wish_dead", "moderate"),
+    ("I've been feeling suicidal lately.", "suicidal_thoughts", "moderate"),
+    ("I keep thinking about killing myself.", "suicidal_thoughts", "moderate"),
+    ("I've thought about overdosing on my pills.", "method", "high"),
+    ("I'm going to kill myself.", "intent", "high"),
+    ("I have a plan for how to end my life.", "plan", "high"),
+    ("I have a plan and I'm going to kill myself.", "plan", "imminent"),
+    ("I'm going to kill myself tonight.", "intent", "imminent"),
+    ("I've been giving away my stuff.", "preparatory", "imminent"),
+    ("I tried to kill myself two years ago.", "past_attempt", "moderate"),
+    ("I attempted suicide in 2019 and I want to die again.", "past_attempt", "high"),
+    ("I cut myself when things get bad.", "self_harm", "moderate"),
+    ("I cut myself again last night, deeper this time.", "self_harm", "high"),
+    ("I want to hurt my boss.", "harm_others", "moderate"),
+    ("I'm going to hurt my boss.", "harm_others", "high"),
+    ("I'm going to kill my boss tomorrow, I've got a knife.", "harm_others", "imminent"),
+    ("My dad used to hit me.", "abuse", "moderate"),
+    ("My husband hits me and I'm scared to go home.", "abuse", "high"),
+    ("My friend told me she wants to kill herself.", "third_party", "low"),
+    ("I used to want to die when I was a teenager.", "past_ideation", "low"),
+    ("I used to cut myself in high school.", "past_self_harm", "low"),
+])
+def test_each_category_and_its_level(text, category, level):
+    result = run(text)
+    assert category in result["categories"], result
+    assert result["level"] == level, result
+
+
+def test_levels_cover_the_scale():
+    seen = {run(t)["level"] for t in ["Hello.", "My brother is suicidal.", "I want to die.",
+                                     "I'm going to kill myself.", "I have the pills ready."]}
+    assert seen == set(LEVELS)
+
+
+@pytest.mark.parametrize("text", [
+    "I'm not suicidal.",
+    "I would never kill myself.",
+    "I don't want to die.",
+    "I have never tried to kill myself.",
+    "I'm not going to kill myself, I promise.",
+    "Kill myself? Never.",
+    "I don't self harm.",
+])
+def test_negated_statements_are_not_risk(text):
+    assert run(text)["level"] == "none", run(text)
+
+
+def test_negation_does_not_swallow_the_opposite():
+    assert "wish_dead" in run("I'm not okay, I want to die.")["categories"]
+    assert "suicidal_thoughts" in run("I can't stop thinking about killing myself.")["categories"]
+    assert "wish_dead" in run("I'm not suicidal but I don't want to live anymore.")["categories"]
+
+
+@pytest.mark.parametrize("text", [
+    "My friend said she wanted to die.",
+    "He told me he wants to kill himself.",
+    "My brother has been suicidal for months.",
+    "She killed herself last year.",
+])
+def test_third_person_is_a_low_concern_not_the_speakers_risk(text):
+    result = run(text)
+    assert result["categories"] == ["third_party"], result
+    assert result["level"] == "low"
+
+
+@pytest.mark.parametrize("text", [
+    "Do you want to kill yourself?",
+    "Have you ever thought about suicide?",  # a therapist's question
+    "If you want to die, please call someone.",
+])
+def test_questions_to_someone_else_are_not_the_speakers_risk(text):
+    assert run(text)["level"] == "none", run(text)
+
+
+def test_past_ideation_is_lower_than_present():
+    assert run("I used to want to die.")["level"] == "low"
+    assert run("I want to die.")["level"] == "moderate"
+    # A past attempt stays a risk factor.
+    assert run("I tried to kill myself years ago.")["level"] == "moderate"
+
+
+@pytest.mark.parametrize("text", [
+    "This traffic is killing me.",
+    "I could kill for a coffee.",
+    "I'm dying to see that film.",
+    "She's killing it at work.",
+    "I nearly died laughing.",
+    "My feet are killing me.",
+    "I was bored to death in that meeting.",
+    "I want to die of embarrassment.",
+    "My phone is dying.",
+])
+def test_idioms_are_not_risk(text):
+    assert run(text)["level"] == "none", run(text)
+
+
+@pytest.mark.parametrize("text", [
+    "I want to k i l l myself",
+    "I want to k.i.l.l myself",
+    "I w@nt to k1ll mys3lf",
+    "I wаnt tо kіll mysеlf",  # Cyrillic look-alikes
+    "Ｉ ｗａｎｔ ｔｏ ｋｉｌｌ ｍｙｓｅｌｆ",  # full-width, folded by NFKC
+    "I want to kiiiiill myselfffff",
+    "I WANT TO KILL MYSELF",
+    "I want to ki\u200bll myself",  # zero-width space
+    "I want to kïll mysélf",
+])
+def test_obfuscated_spellings_are_caught(text):
+    assert "suicidal_thoughts" in run(text)["categories"], normalise(text)[0]
+
+
+def test_evidence_quotes_the_original_text():
+    text = "Honestly? I w@nt to k1ll mys3lf."
+    evidence = run(text)["evidence"]
+    assert evidence
+    for item in evidence:
+        assert text[item["start"]:item["end"]] == item["text"]
+    assert any("k1ll mys3lf" in item["text"] for item in evidence)
+
+
+def test_normalise_keeps_an_index_for_every_character():
+    text = "Ｉ w@nt  to k i l l  mys3lf\u200b!!"
+    normalised, index = normalise(text)
+    assert len(normalised) == len(index)
+    assert all(0 <= i < len(text) for i in index)
+    assert "kil myself" in normalised
