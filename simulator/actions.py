@@ -20,6 +20,7 @@ from accounts.access import missing_certification
 from accounts.actions import do_audit
 from accounts.models import AuditEvent
 from simulator.models import Message, Session
+from simulator.signals import message_stored
 from simulator.models import SessionEvent as SessionEventKinds
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ def emit(group, payload):
 
 
 def request_check(message):
-    """After commit, queue the crisis check of a stored message (queue `safety`).
+    """After commit, announce the stored message (signals.message_stored) and queue its crisis
+    check (queue `safety`).
 
     If the queue cannot be reached the check runs here instead: a message is never left unchecked
     because a broker was down.
@@ -56,6 +58,10 @@ def request_check(message):
         from simulator import tasks
         from simulator.safety import do_check_message
 
+        # A listener's failure must never cost the crisis check below.
+        for receiver, result in message_stored.send_robust(sender=Message, message=message):
+            if isinstance(result, Exception):
+                log.error("message_stored receiver %r failed", receiver, exc_info=result)
         if settings.CELERY_TASK_ALWAYS_EAGER:
             do_check_message(message.pk)
             return
