@@ -19,7 +19,6 @@ from accounts.models import (
     ROLES,
     AuditEvent,
     Certification,
-    Cohort,
     Invitation,
     User,
     hash_token,

@@ -18,7 +18,13 @@ from modelserve.backends import Backend, BackendError, get_backend
 from modelserve.conf import load_config
 from modelserve.guard import check_partial, check_reply, fallback_reply
 from modelserve.prompt import (
-    CLIENT_MODE, TRAINEE_LABEL, PromptStyle, Turn, build_prompt, client_name, stop_sequences,
+    CLIENT_MODE,
+    TRAINEE_LABEL,
+    PromptStyle,
+    Turn,
+    build_prompt,
+    client_name,
+    stop_sequences,
 )
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from modelserve.prompt import (
-    CLIENT_MODE, MODE_TOKENS, MODEL_MARKERS, TRAINEE, Turn, client_name,
+    CLIENT_MODE,
+    MODE_TOKENS,
+    MODEL_MARKERS,
+    TRAINEE,
+    Turn,
+    client_name,
 )
 from modelserve.safety import harmful_instruction_reasons
 

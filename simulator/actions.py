@@ -20,8 +20,8 @@ from accounts.access import missing_certification
 from accounts.actions import do_audit
 from accounts.models import AuditEvent
 from simulator.models import Message, Session
-from simulator.signals import message_stored
 from simulator.models import SessionEvent as SessionEventKinds
+from simulator.signals import message_stored
 
 log = logging.getLogger(__name__)
 

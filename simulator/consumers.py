@@ -12,20 +12,16 @@ Protocol (JSON both ways; docs/simulator.md has the full list):
 """
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
 from simulator import actions
 from simulator.access import access_own_session
 from simulator.dispatch import request_reply
 from simulator.replies import partial_reply
-
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
+from simulator.sockets import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, JsonSocket
 
 
-class SessionConsumer(AsyncJsonWebsocketConsumer):
+class SessionConsumer(JsonSocket):
     async def connect(self):
         self.session = None
         user = self.scope.get("user")
@@ -63,18 +59,6 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         else:
             await self.error("bad_request", f"Unknown message type {kind!r}.")
 
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        if text_data is None:
-            await self.error("bad_request", "Send text frames holding JSON.")
-            return
-        await super().receive(text_data=text_data, **kwargs)
-
-    async def decode_json(self, text_data):
-        try:
-            return await super().decode_json(text_data)
-        except ValueError:
-            return None
-
     async def on_message(self, content):
         user = self.scope["user"]
         client_id = content.get("id")
@@ -109,8 +93,3 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         status = await database_sync_to_async(lambda: type(self.session).objects.get(pk=self.session.pk).status)()
         await self.send_json({"type": "status", "status": status})
 
-    async def error(self, code, message, client_id=None):
-        await self.send_json({"type": "error", "code": code, "message": message, "id": client_id})
-
-    async def pixel_event(self, event):
-        await self.send_json(event["payload"])

@@ -5,8 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.actions import do_audit
-from accounts.models import AuditEvent
-from accounts.models import ROLE_ADMIN, ROLE_SUPERVISOR
+from accounts.models import ROLE_ADMIN, ROLE_SUPERVISOR, AuditEvent
 from accounts.views import role_required
 from simulator import actions, safety
 from simulator.access import access_session

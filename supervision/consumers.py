@@ -6,7 +6,6 @@ simulator.actions, which check, store, audit and announce them.
 """
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
 from accounts.actions import do_audit
@@ -16,33 +15,11 @@ from simulator.access import access_supervised_session
 from simulator.dispatch import request_reply
 from simulator.models import Session, SessionEvent
 from simulator.replies import partial_reply
+from simulator.sockets import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, JsonSocket
 from supervision.live import supervised_cohort_ids
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_NOT_FOUND = 4404
 
-
-class JsonConsumer(AsyncJsonWebsocketConsumer):
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        if text_data is None:
-            await self.error("bad_request", "Send text frames holding JSON.")
-            return
-        await super().receive(text_data=text_data, **kwargs)
-
-    async def decode_json(self, text_data):
-        try:
-            return await super().decode_json(text_data)
-        except ValueError:
-            return None
-
-    async def error(self, code, message):
-        await self.send_json({"type": "error", "code": code, "message": message})
-
-    async def pixel_event(self, event):
-        await self.send_json(event["payload"])
-
-
-class ObserveConsumer(JsonConsumer):
+class ObserveConsumer(JsonSocket):
     async def connect(self):
         self.session = None
         user = self.scope.get("user")
@@ -152,7 +129,7 @@ class ObserveConsumer(JsonConsumer):
         return await database_sync_to_async(Session.objects.select_related("trainee").get)(pk=self.session.pk)
 
 
-class DashboardConsumer(JsonConsumer):
+class DashboardConsumer(JsonSocket):
     """Live alerts for the sessions of the cohorts a supervisor watches (admins: all cohorts)."""
 
     async def connect(self):
@@ -162,7 +139,7 @@ class DashboardConsumer(JsonConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         if not await database_sync_to_async(user.has_role)("supervisor", "admin"):
-            await self.close(code=4403)
+            await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.accept()
         for cohort_id in await database_sync_to_async(supervised_cohort_ids)(user):

@@ -9,7 +9,6 @@ Standard library only, so the worker needs no HTTP client package.
 
 import http.client
 import json
-import socket
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -56,7 +55,7 @@ class OpenAICompatibleBackend(Backend):
                     return
             if len(text) > sent:
                 yield text[sent:]
-        except (socket.timeout, TimeoutError) as e:
+        except TimeoutError as e:
             raise BackendError(f"{self._where()} did not answer within {self.config.openai_timeout:g}s") from e
         except (OSError, http.client.HTTPException) as e:
             raise BackendError(f"connection to {self._where()} failed: {e}") from e
@@ -80,7 +79,7 @@ class OpenAICompatibleBackend(Backend):
         except ConnectionRefusedError as e:
             raise BackendError(f"cannot reach {self._where()}: nothing is listening "
                                f"(check PIXEL_OPENAI_BASE_URL)") from e
-        except (socket.timeout, TimeoutError) as e:
+        except TimeoutError as e:
             raise BackendError(f"{self._where()} did not answer within {self.config.openai_timeout:g}s") from e
         except (OSError, http.client.HTTPException) as e:
             raise BackendError(f"cannot reach {self._where()}: {e}") from e

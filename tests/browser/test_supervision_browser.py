@@ -53,7 +53,7 @@ def test_supervisor_observes_whispers_and_ends_a_live_session(browser, server, c
 
         boss.once("dialog", lambda dialog: dialog.accept())
         boss.get_by_role("button", name="End session").click()
-        trainee.wait_for_url(f"**/sessions/*/summary/", timeout=20000)
+        trainee.wait_for_url("**/sessions/*/summary/", timeout=20000)
         assert "Session summary" in trainee.locator("h1").inner_text()
     finally:
         trainee_ctx.close()

@@ -2,10 +2,10 @@
 
 import pytest
 
+from modelserve.generate import generate
 from modelserve.guard import check_reply
 from modelserve.prompt import Turn, build_prompt, stop_sequences
 from modelserve.samples import PERSONAS, TRAINEE_LINES, turns_after
-from modelserve.generate import generate
 
 pytestmark = pytest.mark.llm
 

@@ -1,7 +1,13 @@
 import pytest
 
 from modelserve.prompt import (
-    CLIENT_MODE, COUNSELLOR_MODE, MODE_TOKENS, PROMPT_FORMAT_VERSION, PromptStyle, Turn, build_prompt,
+    CLIENT_MODE,
+    COUNSELLOR_MODE,
+    MODE_TOKENS,
+    PROMPT_FORMAT_VERSION,
+    PromptStyle,
+    Turn,
+    build_prompt,
     stop_sequences,
 )
 from modelserve.samples import PERSONAS, TRAINEE_LINES

@@ -48,7 +48,7 @@ async def drain(layer, channel, wait=0.5):
     while True:
         try:
             events.append((await asyncio.wait_for(layer.receive(channel), wait))["payload"])
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return events
 
 
