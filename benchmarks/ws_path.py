@@ -283,9 +283,20 @@ class Trainee:
         msg_id = uuid.uuid4().hex
         result = {"session": self.session_id, "turn": turn, "ok": False, "timeout": False, "error": None,
                   "ttft": None, "events": 0, "discards": 0}
+        seq, tokens = None, []
+        try:
+            from websockets.protocol import State
+
+            if self.ws.state is not State.OPEN:
+                # The server closed the socket while the trainee was thinking: the browser would
+                # reconnect at once, so do that, count it, and time the message from its sending.
+                result["reconnected"] = f"closed {self.ws.close_code}"
+                await self.connect()
+        except Exception as e:
+            result["error"] = f"reconnect failed: {type(e).__name__}: {e}"
+            return result
         started = time.perf_counter()
         deadline = started + self.timeout
-        seq, tokens = None, []
         try:
             await self.ws.send(json.dumps({"type": "message", "id": msg_id, "text": text or trainee_line(turn - 1)}))
             while True:
@@ -627,11 +638,14 @@ def run(args, plan, env, workdir, children):
                "replies_per_minute": round(len(ok) / (elapsed / 60), 1),
                "timeouts": sum(r["timeout"] for r in results), "errors": sum(1 for r in results if r["error"]),
                "error_codes": sorted({r["error"] for r in results if r["error"]}),
+               "reconnects": sum(1 for r in results if r.get("reconnected")),
+               "reconnect_reasons": sorted({r["reconnected"] for r in results if r.get("reconnected")}),
                "discards": sum(r["discards"] for r in results), "max_turn": max((r["turn"] for r in results), default=0),
                "ttft": summary([r["ttft"] for r in ok]), "results": results}
         load.append(row)
         print(f"{n:>2} concurrent: {row['replies']} replies in {elapsed:.0f}s ({row['replies_per_minute']}/min), TTFT p50 "
-              f"{ms(row['ttft']['p50'])} p95 {ms(row['ttft']['p95'])}, timeouts {row['timeouts']}, errors {row['errors']}",
+              f"{ms(row['ttft']['p50'])} p95 {ms(row['ttft']['p95'])}, timeouts {row['timeouts']}, errors {row['errors']}, "
+              f"sockets closed by the server while idle {row['reconnects']}",
               flush=True)
 
     measured = turn1 + turn19 + turn20 + turns_19 + turns_20 + [r for row in load for r in row["results"]]
@@ -726,10 +740,10 @@ def print_table(report):
               f"of which evaluated at turn 20 with the live cache {raw.get('evaluated_tokens_turn20_live')}")
     print()
     print(f"{'concurrent sessions':>20} {'replies/min':>12} {'TTFT p50':>10} {'TTFT p95':>10} {'max':>10} {'replies':>8} "
-          f"{'timeouts':>9} {'errors':>7} {'max turn':>9}")
+          f"{'timeouts':>9} {'errors':>7} {'dropped':>8} {'max turn':>9}")
     for row in report["load"]:
         print(f"{row['sessions']:>20} {row['replies_per_minute']:>12} {ms(row['ttft']['p50']):>10} {ms(row['ttft']['p95']):>10} "
-              f"{ms(row['ttft']['max']):>10} {row['replies']:>8} {row['timeouts']:>9} {row['errors']:>7} {row['max_turn']:>9}")
+              f"{ms(row['ttft']['max']):>10} {row['replies']:>8} {row['timeouts']:>9} {row['errors']:>7} {row['reconnects']:>8} {row['max_turn']:>9}")
     print()
     for t in report["targets"]:
         value = t["measured"]

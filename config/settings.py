@@ -120,7 +120,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("PIXEL_CHANNEL_PREFIX", "pixel")},
+            "CONFIG": {
+                # channels_redis waits 5 s in BRPOP for each consumer; redis-py's default read
+                # timeout is also 5 s, which closed idle sockets (code 1011). Read longer than we wait.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "prefix": env_str("PIXEL_CHANNEL_PREFIX", "pixel"),
+            },
         }
     }
     CACHES = {

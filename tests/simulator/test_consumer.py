@@ -159,3 +159,14 @@ async def test_ending_the_session_tells_the_socket(certified_trainee, scenario):
     ended, _ = await receive_until(communicator, "ended")
     assert ended["reason"]
     await communicator.disconnect()
+
+
+async def test_an_idle_socket_stays_open(certified_trainee, scenario):
+    # A trainee thinking for a while sends nothing; the server must not drop the socket. (With
+    # Redis, channels_redis's 5 s BRPOP once met redis-py's 5 s read timeout and closed it.)
+    session = await start(certified_trainee, scenario)
+    communicator, _, _ = await connect(certified_trainee, session.pk)
+    assert await communicator.receive_nothing(timeout=7)
+    await communicator.send_json_to({"type": "ping"})
+    assert (await communicator.receive_json_from(timeout=5)) == {"type": "pong"}
+    await communicator.disconnect()
