@@ -102,6 +102,11 @@ class Cohort(models.Model):
     name = models.CharField(max_length=120, unique=True)
     supervisors = models.ManyToManyField(User, related_name="supervised_cohorts", blank=True)
     trainees = models.ManyToManyField(User, related_name="cohorts", blank=True)
+    show_live_feedback = models.BooleanField(
+        default=False,
+        help_text="Show trainees the skill tags of each message during the session (docs/feedback.md). "
+        "Helps novices; off by default so experienced trainees are not distracted.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

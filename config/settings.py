@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "supervision",
     "modelserve",
     "training",
+    "feedback",
 ]
 
 MIDDLEWARE = [

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("simulator.urls")),
     path("", include("supervision.urls")),
+    path("", include("feedback.urls")),
 ]

@@ -21,6 +21,7 @@ from accounts.access import access_cohort
 from accounts.actions import do_audit
 from accounts.models import ROLE_ADMIN, ROLE_SUPERVISOR, AuditEvent
 from accounts.views import role_required
+from feedback.selectors import tags_by_seq
 from simulator.models import Session
 from supervision import actions
 from supervision.access import (
@@ -95,8 +96,11 @@ def replay(request, session_id):
     reviewer = can_review(request.user, session)
     items = recording(session, for_trainee=not reviewer)
     annotations = list(annotations_for(request.user, session))
+    skills = tags_by_seq(session)
     for item in items:
         item["annotations"] = [a.as_dict() for a in annotations if a.message.seq == item["seq"]]
+        if item.get("role") == "trainee":
+            item["skills"] = skills.get(item["seq"])
     review = review_for(request.user, session)
     _clinical_view(request, session, "replay")
     context = {

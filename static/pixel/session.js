@@ -68,7 +68,31 @@
     }
     transcript.append(line(ev.role, ev.text, { seq: ev.seq }));
     if (ev.role === "client") setBusy(false);
+    if (earlyFeedback[ev.seq]) { onFeedback(earlyFeedback[ev.seq]); delete earlyFeedback[ev.seq]; }
     scrollDown();
+  }
+  // Live skill tags (docs/feedback.md), when the cohort shows them: {"type":"feedback","seq","codes","labels","empathy"}.
+  const earlyFeedback = {};
+  const EMPATHY = { emotional_reactions: "Emotional reactions", interpretations: "Interpretations", explorations: "Explorations" };
+  function onFeedback(ev) {
+    const li = transcript.querySelector('li.msg-trainee[data-seq="' + ev.seq + '"]');
+    if (!li) { earlyFeedback[ev.seq] = ev; return; } // arrived before its message
+    if (li.querySelector(".fb-tags")) return;
+    const tags = document.createElement("span");
+    tags.className = "fb-tags";
+    ev.codes.forEach(function (code, i) {
+      const t = document.createElement("span");
+      t.className = "fb-code fb-" + code;
+      t.textContent = (ev.labels && ev.labels[i]) || code.replace(/_/g, " ");
+      tags.append(t);
+    });
+    Object.keys(EMPATHY).forEach(function (k) {
+      const t = document.createElement("span");
+      t.className = "fb-emp fb-level-" + ev.empathy[k];
+      t.textContent = EMPATHY[k] + " " + ev.empathy[k];
+      tags.append(t);
+    });
+    li.append(tags);
   }
   function onToken(ev) {
     const li = streaming(ev.reply_to, true);
@@ -169,6 +193,7 @@
         case "support": onSupport(ev); break;
         case "observer": observed.textContent = ev.name + " (your supervisor) is observing this session."; observed.hidden = false; break;
         case "whisper": onWhisper(ev); break;
+        case "feedback": onFeedback(ev); break;
         default: break;
       }
     };

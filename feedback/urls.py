@@ -1,0 +1,9 @@
+from django.urls import path
+
+from feedback import views
+
+urlpatterns = [
+    path("feedback/sessions/<uuid:session_id>/", views.session_report, name="feedback_report"),
+    path("feedback/history/", views.my_history, name="feedback_history"),
+    path("feedback/trainees/<int:user_id>/", views.trainee_history, name="feedback_trainee_history"),
+]
