@@ -201,6 +201,9 @@ PIXEL_INVITATION_HOURS = env_int("PIXEL_INVITATION_HOURS", 72, minimum=1)
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Pixel"
+# Accept the code of the neighbouring 30 s window too: phone clocks drift, and a code typed at the
+# turn of a window would otherwise fail.
+MFA_TOTP_TOLERANCE = 1
 # Roles that must have an authenticator app before they can do anything else.
 PIXEL_MFA_REQUIRED_ROLES = env_list("PIXEL_MFA_REQUIRED_ROLES", ["supervisor", "admin"])
 
