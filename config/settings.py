@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-from config.env import ConfigError, env_bool, env_int, env_list, env_list_sep, env_str
+from config.env import ConfigError, env_bool, env_float, env_int, env_list, env_list_sep, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -318,6 +318,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=15),
     },
 }
+
+# Training pipeline (docs/training.md): datasets, checkpoints and adapters live outside git.
+PIXEL_TRAINING_DIR = Path(env_str("PIXEL_TRAINING_DIR", str(BASE_DIR / "var" / "training")))
+PIXEL_SERVING_CHECK_SECONDS = env_float("PIXEL_SERVING_CHECK_SECONDS", 5.0)
+PIXEL_TRAINING_STALE_SECONDS = env_int("PIXEL_TRAINING_STALE_SECONDS", 900, minimum=60)
+PIXEL_PROMOTION_TOLERANCE = env_float("PIXEL_PROMOTION_TOLERANCE", 0.0)
 
 LOGGING = {
     "version": 1,

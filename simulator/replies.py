@@ -14,6 +14,7 @@ from modelserve.generate import generate
 from modelserve.prompt import Turn
 from simulator import actions
 from simulator.models import Message, Session
+from training.serving import serving_backend
 
 log = logging.getLogger(__name__)
 PARTIAL_TTL = 600
@@ -75,7 +76,8 @@ def generate_reply(session_id, trainee_seq, backend=None):
         reply = generate(
             session.persona,
             turns_for(session, trainee_seq),
-            backend=backend,
+            # The promoted model version (training registry), picked up without a restart.
+            backend=backend if backend is not None else serving_backend(),
             on_token=on_token,
             on_discard=on_discard,
             cache_key=str(session.pk),

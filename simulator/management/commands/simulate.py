@@ -41,6 +41,9 @@ class Command(BaseCommand):
         parser.add_argument("--scenario", help="scenario slug")
         parser.add_argument("--script", help='JSONL file, one {"text": ...} a line')
         parser.add_argument("--json", action="store_true", help="print the transcript as JSON")
+        parser.add_argument("--model", default=None, metavar="base|VERSION",
+                            help="play the bundled base model or a registered model version (docs/training.md); "
+                                 "default: the process's usual backend")
 
     def handle(self, *args, **options):
         if options["list"]:
@@ -53,7 +56,15 @@ class Command(BaseCommand):
         if scenario is None:
             raise CommandError(f"No active scenario {options['scenario']!r}; see --list")
         script = read_script(options["script"])
-        result = self.play(scenario, script)
+        backend = None
+        if options["model"]:
+            from training.serving import backend_for
+
+            try:
+                backend = backend_for(options["model"])
+            except LookupError as e:
+                raise CommandError(str(e)) from e
+        result = self.play(scenario, script, backend=backend)
         if options["json"]:
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
         else:
@@ -62,7 +73,7 @@ class Command(BaseCommand):
                 extra = f"  [{turn['seconds']:.2f}s, {turn['regenerations']} regenerations]" if turn["role"] == "client" and turn["seconds"] else ""
                 self.stdout.write(f"{who}: {turn['text']}{extra}")
 
-    def play(self, scenario, script):
+    def play(self, scenario, script, backend=None, details=False):
         """The live path without a browser: the same actions store messages, the same reply code runs."""
         user, _ = User.objects.get_or_create(email=SIM_USER, defaults={"full_name": "Scripted trainee"})
         for stale in Session.objects.filter(trainee=user, status__in=Session.OPEN_STATUSES):
@@ -76,12 +87,15 @@ class Command(BaseCommand):
         try:
             for text in script:
                 message, _ = actions.do_post_trainee_message(user, session, uuid.uuid4().hex, text)
-                replies.generate_reply(session.pk, message.seq)
+                replies.generate_reply(session.pk, message.seq, backend=backend)
         finally:
             session.end(None, "scripted run finished")
         model = session.messages.filter(role=Message.CLIENT).exclude(model_name="").values_list("model_name", flat=True).first()
         turns = [
             {"role": m.role, "text": m.text, "seconds": m.seconds or 0.0, "regenerations": m.regenerations}
+            # details: what training's evaluate_model scores (which trainee line a reply answers,
+            # the persona guard's catches, the fallback) beside the transcript.
+            | ({"reply_to": m.reply_to, "fallback": m.fallback, "breaks": m.guard_breaks} if details else {})
             for m in session.messages.order_by("seq")
         ]
         return {"scenario": scenario.slug, "model": model or "", "turns": turns}

@@ -1,0 +1,241 @@
+"""The dataset pipeline on small real samples of each corpus."""
+
+import json
+
+import pytest
+
+from modelserve.prompt import CLIENT_MODE, COUNSELLOR_MODE, MODE_TOKENS, PromptStyle, Turn, build_prompt, stop_sequences
+from training.data import steps
+from training.data.build import BuildOptions, run_pipeline, write_dataset
+from training.data.examples import conversation_examples, persona_for, split_of
+from training.data.scrub import Scrubber, scrub_text
+from training.data.sources import (
+    CLIENT,
+    COUNSELLOR,
+    SOURCES,
+    Conversation,
+    Utterance,
+    read_annomi,
+    read_chat_jsonl,
+    read_counselchat,
+    read_esconv,
+    read_mibot,
+)
+
+
+def conv(id_, texts, source="test", group=""):
+    roles = [CLIENT, COUNSELLOR]
+    return Conversation(id_, source, "MIT", True, [Utterance(roles[i % 2], t) for i, t in enumerate(texts)],
+                        {"presenting_problem": "Feels low since moving city."}, group=group)
+
+
+# ---------------------------------------------------------------- importers
+
+def test_esconv_maps_seekers_to_clients_and_keeps_the_situation(data_dir):
+    convs = list(read_esconv(data_dir / "esconv", limit=3))
+    assert len(convs) == 3
+    first = convs[0]
+    assert first.source == "esconv" and first.licence == "CC BY-NC 4.0" and first.commercial is False
+    assert {t.role for t in first.turns} == {CLIENT, COUNSELLOR}
+    assert first.turns[0].role == CLIENT and first.turns[0].text == "Hello good afternoon."
+    assert first.context["presenting_problem"].startswith("I am on short term disability")
+    assert first.context["emotion"] == "anxiety" and first.context["problem_type"] == "job crisis"
+
+
+def test_esconv_test_split_is_not_read_for_training(data_dir):
+    ids = {c.id for c in read_esconv(data_dir / "esconv", limit=5000)}
+    assert ids and not any(":test:" in i for i in ids)
+
+
+def test_annomi_groups_utterances_and_keeps_low_quality_counsellors_as_context_only(data_dir):
+    convs = list(read_annomi(data_dir / "annomi" / "AnnoMI-simple.csv"))
+    assert len(convs) == 133
+    barbara = convs[0]
+    assert barbara.context["topic"] == "reducing alcohol consumption"
+    assert barbara.turns[0].role == COUNSELLOR and barbara.turns[1].text == "Sure."
+    low = [c for c in convs if c.metadata["mi_quality"] == "low"]
+    assert low and not any(c.counsellor_targets for c in low)
+    assert all(c.counsellor_targets for c in convs if c.metadata["mi_quality"] == "high")
+
+
+def test_mibot_transcripts_are_real_smokers_with_a_model_counsellor(data_dir):
+    convs = list(read_mibot(data_dir / "mibot-mi-smoking" / "transcripts", limit=2))
+    assert len(convs) == 2 and convs[0].licence == "CC BY-SA 4.0"
+    assert convs[0].context["topic"] == "smoking" and convs[0].counsellor_targets is False
+    assert {t.role for t in convs[0].turns} == {CLIENT, COUNSELLOR}
+
+
+def test_counselchat_answers_to_one_question_share_a_group(data_dir):
+    convs = list(read_counselchat(data_dir / "counsel-chat" / "20200325_counsel_chat.csv", limit=10))
+    assert [t.role for t in convs[0].turns] == [CLIENT, COUNSELLOR]
+    assert convs[0].turns[0].text.startswith("Can I change my feeling of being worthless")
+    by_group = {}
+    for c in convs:
+        by_group.setdefault(c.group, []).append(c.id)
+    assert any(len(ids) > 1 for ids in by_group.values())  # several answers per question
+
+
+def test_generic_chat_jsonl_maps_roles_and_drops_system_messages(tmp_path):
+    path = tmp_path / "mine.jsonl"
+    path.write_text(json.dumps({"id": "a", "licence": "CC0", "commercial": True, "messages": [
+        {"role": "system", "content": "You are a therapist."}, {"role": "user", "content": "I can't sleep."},
+        {"role": "assistant", "content": "That sounds exhausting."}]}) + "\n")
+    (c,) = read_chat_jsonl(path)
+    assert c.id == "mine:a" and c.licence == "CC0" and c.commercial
+    assert [(t.role, t.text) for t in c.turns] == [(CLIENT, "I can't sleep."), (COUNSELLOR, "That sounds exhausting.")]
+
+
+def test_generic_chat_jsonl_refuses_unknown_roles(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"messages": [{"role": "narrator", "content": "x"}]}) + "\n")
+    with pytest.raises(ValueError, match="unknown role"):
+        list(read_chat_jsonl(path))
+
+
+# ---------------------------------------------------------------- steps
+
+def test_normalise_merges_a_speakers_consecutive_turns_and_fixes_joined_sentences():
+    c = Conversation("x", "t", "MIT", True, [Utterance(CLIENT, "Hi."), Utterance(CLIENT, "I\u2019m  low."),
+                                             Utterance(COUNSELLOR, "Heck, sure thing!Feelings matter."),
+                                             Utterance(COUNSELLOR, "   ")], {})
+    (out,) = steps.normalise([c])
+    assert [(t.role, t.text) for t in out.turns] == [(CLIENT, "Hi. I'm low."), (COUNSELLOR, "Heck, sure thing! Feelings matter.")]
+
+
+def test_scrubbing_replaces_names_emails_phones_and_addresses_consistently():
+    s = Scrubber(salt="c1")
+    text = s.scrub("Hi, my name is Will. Sarah lives at 42 Baker Street, NW1 6XE; call 555-123-4567 or "
+                   "mail sarah.j@gmail.com, see https://example.org/me. Sarah is kind.")
+    for leaked in ("Will.", "Sarah", "Baker", "NW1", "123-4567", "gmail", "example.org/me"):
+        assert leaked not in text, leaked
+    assert "someone@example.com" in text and "555-0100" in text and "12 Example Street" in text
+    sarah = s.name_for("Sarah")
+    assert text.count(sarah) == 2  # the same person keeps one surrogate
+    assert s.counts["name"] == 3 and s.counts["email"] == 1 and s.counts["phone"] == 1 and s.counts["address"] == 2
+
+
+def test_scrubbing_leaves_ordinary_words_and_numbers_alone():
+    text = "I will hope for the best. Mark my words: in 2019 I paid 1500 dollars, 3 times. Jesus, it hurt."
+    assert scrub_text(text) == text
+
+
+def test_near_duplicates_are_removed_and_distinct_conversations_kept():
+    base = ["I have been feeling really anxious about work lately and I cannot sleep at night",
+            "That sounds hard. What happens at night when you try to sleep?",
+            "I lie awake going over every email I sent and worrying I made mistakes",
+            "So your mind keeps replaying the day. How long has this been going on?"]
+    near = list(base)
+    near[3] = "So your mind keeps replaying the day. How long has this been happening?"
+    other = ["My dog died last week and the house feels empty", "I'm so sorry. Tell me about your dog.",
+             "He was fourteen and followed me everywhere", "It sounds like he was a big part of your days."]
+    kept, dropped = steps.remove_near_duplicates([conv("a", base), conv("b", near), conv("c", other)], threshold=0.7)
+    assert [c.id for c in kept] == ["a", "c"] and dropped == [("b", "a")]
+
+
+def test_exact_duplicates_ignore_case_and_punctuation():
+    kept, dropped = steps.remove_exact_duplicates([conv("a", ["Hello there.", "Hi!"]), conv("b", ["hello there", "hi"])])
+    assert [c.id for c in kept] == ["a"] and dropped == ["b"]
+
+
+def test_quality_drops_loops_and_non_english():
+    good = conv("good", ["I feel low since I moved here and I don't know anyone.", "That sounds lonely. What do you miss most?",
+                         "My friends, mostly. We used to cook together on Sundays.", "Those Sundays sound like they mattered a lot.",
+                         "They did. Now I just eat alone and watch TV.", "What would it be like to cook for someone here?"])
+    loop = conv("loop", ["I don't know what to do about it."] * 6)
+    foreign = conv("foreign", ["Ich fühle mich seit dem Umzug sehr einsam und traurig.", "Das klingt schwer. Was fehlt Ihnen am meisten?",
+                               "Meine Freunde, vor allem die Abende mit ihnen.", "Diese Abende waren Ihnen wichtig.",
+                               "Ja, jetzt esse ich immer allein.", "Wie wäre es, hier jemanden einzuladen?"])
+    kept, dropped, reasons = steps.score_quality([good, loop, foreign], threshold=0.5)
+    assert [c.id for c in kept] == ["good"] and set(dropped) == {"loop", "foreign"}
+    assert good.metadata["quality"] >= 0.5 and set(good.metadata["quality_components"]) == {"length", "repetition", "language", "role"}
+
+
+def test_crisis_labels_come_from_modelserve_crisis():
+    c = conv("c", ["I've been saving my pills and tonight I'm going to take them all.", "Thank you for telling me."])
+    levels = steps.label_crisis([c])
+    assert c.turns[0].meta["crisis_level"] in ("high", "imminent") and levels[c.metadata["crisis_level"]] == 1
+
+
+def test_bias_report_counts_terms_in_client_turns_only():
+    c = conv("c", ["My husband and my mother argue; I'm a retired teacher at church.", "She said he was upset?"])
+    report = steps.bias_report([c])
+    assert report["client_turns"] == 1
+    overall = report["overall"]
+    assert overall["gender.male"]["turns"] == 1 and overall["gender.female"]["turns"] == 1
+    assert overall["age.older"]["turns"] == 1 and overall["culture.religion"]["turns"] == 1
+
+
+# ---------------------------------------------------------------- examples
+
+def test_examples_use_exactly_modelserves_prompt_and_stop_format():
+    c = conv("fmt", ["I can't sleep.", "What keeps you awake?", "Work, mostly.", "Tell me about work."])
+    examples = conversation_examples(c)
+    persona = persona_for(c)
+    turns = [Turn("client", "I can't sleep."), Turn("trainee", "What keeps you awake?")]
+    third = next(e for e in examples if e["id"] == "fmt#2")
+    assert third["mode"] == CLIENT_MODE
+    assert third["prompt"] == build_prompt(persona, turns, CLIENT_MODE, style=PromptStyle())
+    assert third["prompt"].startswith(MODE_TOKENS[CLIENT_MODE] + "\n")
+    assert third["completion"] == " Work, mostly.\n"
+    assert "\n" in stop_sequences(persona, CLIENT_MODE)  # serving stops where the completion ends
+    # What the model learns to write continues the prompt into the next served prompt exactly.
+    served_next = build_prompt(persona, [*turns, Turn("client", "Work, mostly.")], CLIENT_MODE)
+    assert served_next == third["prompt"] + third["completion"]
+    counsellor = next(e for e in examples if e["id"] == "fmt#3")
+    assert counsellor["mode"] == COUNSELLOR_MODE and counsellor["prompt"].startswith(MODE_TOKENS[COUNSELLOR_MODE])
+    assert counsellor["prompt"].endswith("Therapist:")
+
+
+def test_context_only_counsellors_give_no_counsellor_examples():
+    c = conv("ctx", ["I smoke a pack a day.", "What do you like about smoking?", "It calms me down."])
+    c.counsellor_targets = False
+    assert {e["mode"] for e in conversation_examples(c)} == {CLIENT_MODE}
+
+
+def test_split_is_by_conversation_group():
+    assert split_of("counselchat:12", 0.5) == split_of("counselchat:12", 0.5)
+    splits = {split_of(f"g{i}", 0.2) for i in range(200)}
+    assert splits == {"train", "valid"}
+
+
+# ---------------------------------------------------------------- the whole pipeline
+
+def test_pipeline_manifest_counts_chain_and_files_are_versioned(data_dir, tmp_path):
+    options = BuildOptions(limit=4, valid_fraction=0.3, use_role_classifier=False)
+    manifest, train, valid = run_pipeline(options, data_dir)
+    names = [s["step"] for s in manifest["steps"]]
+    assert names == ["import", "licence_filter", "normalise", "exact_duplicates", "near_duplicates",
+                     "scrub_personal_data", "quality", "crisis_labels"]
+    for earlier, later in zip(manifest["steps"], manifest["steps"][1:]):
+        assert later["before"] == earlier["after"]  # each step starts where the last one ended
+    assert manifest["steps"][0]["after"]["by_source"] == {s: 4 for s in SOURCES}
+    assert set(manifest["bias_report"]["overall"]) >= {"gender.female", "age.older", "culture.religion"}
+    assert manifest["splits"]["train"]["examples"] == len(train) and manifest["splits"]["valid"]["examples"] == len(valid)
+    assert not {e["group"] for e in train} & {e["group"] for e in valid}
+    assert all(e["prompt_format_version"] == manifest["prompt_format_version"] for e in train + valid)
+    version, folder = write_dataset(manifest, train, valid, tmp_path / "ds")
+    again, _ = write_dataset(manifest, train, valid, tmp_path / "ds")
+    assert again == version and version.startswith("ds-")  # same content, same version
+    written = json.loads((folder / "manifest.json").read_text())
+    assert written["content_hash"].startswith(version[3:]) and set(written["files"]) == {"train.jsonl", "valid.jsonl"}
+
+
+def test_licence_filter_drops_noncommercial_sources(data_dir):
+    manifest, train, valid = run_pipeline(BuildOptions(limit=3, exclude_noncommercial=True, use_role_classifier=False,
+                                                       sources=["esconv", "annomi"]), data_dir)
+    step = next(s for s in manifest["steps"] if s["step"] == "licence_filter")
+    assert step["before"]["by_source"] == {"annomi": 3, "esconv": 3} and step["after"]["by_source"] == {"annomi": 3}
+    assert {e["source"] for e in train + valid} == {"annomi"} and all(e["commercial"] for e in train + valid)
+
+
+@pytest.mark.django_db
+def test_build_dataset_command_records_a_dataset_version(capsys):
+    from django.core.management import call_command
+
+    from training.models import DatasetVersion
+
+    call_command("build_dataset", limit=2, sources="annomi,counselchat")
+    row = DatasetVersion.objects.get()
+    assert row.status == DatasetVersion.READY and row.train_examples + row.valid_examples > 0
+    assert row.manifest["content_hash"] == row.content_hash and row.version in capsys.readouterr().out
+    assert (row.manifest["options"]["sources"]) == ["annomi", "counselchat"]

@@ -1,0 +1,186 @@
+"""The dataset pipeline, start to finish: import, clean, label, report, write (docs/training.md).
+
+    manifest, folder = build(options, out_root)
+
+No database here: training.actions.do_build_dataset records the result as a DatasetVersion, and
+`manage.py build_dataset` and the Celery task both call that.
+"""
+
+import hashlib
+import json
+import platform
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from modelserve.prompt import CLIENT_MODE, COUNSELLOR_MODE, PROMPT_FORMAT_VERSION
+from training.data import steps
+from training.data.examples import conversation_examples, split_of
+from training.data.sources import SOURCES, read_all
+
+PIPELINE_VERSION = "1"
+
+
+@dataclass
+class BuildOptions:
+    sources: list[str] = field(default_factory=lambda: list(SOURCES))
+    exclude_noncommercial: bool = False
+    limit: int | None = None  # conversations per source, for quick builds
+    extra_jsonl: list[dict] = field(default_factory=list)  # [{"path", "name", "licence", "commercial"}]
+    near_dup_threshold: float = 0.8
+    quality_threshold: float = 0.5
+    valid_fraction: float = 0.1
+    modes: list[str] = field(default_factory=lambda: [CLIENT_MODE, COUNSELLOR_MODE])
+    # Short contexts keep CPU steps short (docs/training.md, "Speed"); served prompts may be longer.
+    max_context_turns: int = 6
+    max_prompt_chars: int = 1200
+    max_target_words: int = 120
+    use_role_classifier: bool = True
+    split_seed: str = "pixel"
+
+
+def _counts(conversations) -> dict:
+    by_source = Counter(c.source for c in conversations)
+    return {"conversations": len(conversations), "turns": sum(len(c.turns) for c in conversations),
+            "by_source": dict(sorted(by_source.items()))}
+
+
+class Progress:
+    """Calls back with (stage, done, total) so a command can draw bars and a task can log."""
+
+    def __init__(self, callback: Callable[[str, int, int], None] | None):
+        self.callback = callback
+
+    def __call__(self, stage, done=0, total=0):
+        if self.callback:
+            self.callback(stage, done, total)
+
+
+def run_pipeline(options: BuildOptions, data_dir: Path, progress=None):
+    """(manifest, train examples, valid examples) for OPTIONS; nothing is written."""
+    progress = Progress(progress)
+    started = time.monotonic()
+    manifest = {"pipeline_version": PIPELINE_VERSION, "prompt_format_version": PROMPT_FORMAT_VERSION,
+                "options": asdict(options), "steps": [], "sources": {}}
+
+    def step(name, before, after, **extra):
+        manifest["steps"].append({"step": name, "before": before, "after": after, **extra})
+
+    extra = [(Path(e["path"]), {k: v for k, v in e.items() if k != "path"}) for e in options.extra_jsonl]
+    progress("import")
+    conversations = list(read_all(data_dir, sources=options.sources, limit=options.limit, extra_jsonl=extra))
+    for conv in conversations:
+        info = manifest["sources"].setdefault(conv.source, {"licence": conv.licence, "commercial": conv.commercial,
+                                                            "conversations": 0})
+        info["conversations"] += 1
+    step("import", None, _counts(conversations))
+
+    before = _counts(conversations)
+    if options.exclude_noncommercial:
+        conversations = [c for c in conversations if c.commercial]
+    step("licence_filter", before, _counts(conversations), exclude_noncommercial=options.exclude_noncommercial)
+
+    progress("normalise")
+    before = _counts(conversations)
+    conversations = steps.normalise(conversations)
+    step("normalise", before, _counts(conversations))
+
+    progress("deduplicate")
+    before = _counts(conversations)
+    conversations, exact = steps.remove_exact_duplicates(conversations)
+    step("exact_duplicates", before, _counts(conversations), dropped=exact[:50])
+    before = _counts(conversations)
+    conversations, near = steps.remove_near_duplicates(conversations, threshold=options.near_dup_threshold)
+    step("near_duplicates", before, _counts(conversations), threshold=options.near_dup_threshold,
+         dropped=[{"dropped": a, "kept": b} for a, b in near[:50]])
+
+    progress("scrub")
+    before = _counts(conversations)
+    conversations, scrubbed = steps.scrub(conversations)
+    step("scrub_personal_data", before, _counts(conversations), replaced=dict(scrubbed))
+
+    progress("quality")
+    role_model = None
+    if options.use_role_classifier:
+        from modelserve import roleclf
+
+        role_model = roleclf.get() if roleclf.artifact_exists() else None
+    before = _counts(conversations)
+    conversations, low, reasons = steps.score_quality(conversations, options.quality_threshold, role_model)
+    step("quality", before, _counts(conversations), threshold=options.quality_threshold,
+         role_classifier=role_model is not None, weakest_component_of_dropped=dict(reasons), dropped=low[:50])
+
+    progress("crisis", 0, len(conversations))
+    before = _counts(conversations)
+    levels = steps.label_crisis(conversations)
+    step("crisis_labels", before, _counts(conversations), conversation_levels=dict(levels))
+
+    progress("bias")
+    manifest["bias_report"] = steps.bias_report(conversations)
+
+    progress("examples", 0, len(conversations))
+    train, valid = [], []
+    for done, conv in enumerate(conversations, 1):
+        split = split_of(conv.group, options.valid_fraction, options.split_seed)
+        examples = conversation_examples(conv, modes=tuple(options.modes), max_context_turns=options.max_context_turns,
+                                         max_prompt_chars=options.max_prompt_chars, max_target_words=options.max_target_words)
+        (valid if split == "valid" else train).extend(examples)
+        if done % 200 == 0:
+            progress("examples", done, len(conversations))
+    train_groups = {e["group"] for e in train}
+    assert not train_groups & {e["group"] for e in valid}, "a conversation group straddles train and valid"
+
+    def example_counts(rows):
+        return {"examples": len(rows), "by_mode": dict(sorted(Counter(e["mode"] for e in rows).items())),
+                "by_source": dict(sorted(Counter(e["source"] for e in rows).items())),
+                "by_crisis_level": dict(sorted(Counter(e["crisis_level"] for e in rows).items())),
+                "conversations": len({e["conversation_id"] for e in rows})}
+
+    manifest["splits"] = {"train": example_counts(train), "valid": example_counts(valid)}
+    manifest["licences"] = sorted({f"{e['source']}: {e['licence']}" for e in train + valid})
+    manifest["seconds"] = round(time.monotonic() - started, 1)
+    manifest["python"] = platform.python_version()
+    return manifest, train, valid
+
+
+def _write_jsonl(path: Path, rows) -> str:
+    digest = hashlib.sha256()
+    with open(path, "w", encoding="utf-8") as f:
+        for row in rows:
+            line = json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n"
+            f.write(line)
+            digest.update(line.encode())
+    return digest.hexdigest()
+
+
+def write_dataset(manifest: dict, train: list[dict], valid: list[dict], out_root: Path) -> tuple[str, Path]:
+    """Write under OUT_ROOT/<version>/; the version name is the content hash, so a rebuild of the
+    same data with the same options lands on the same name."""
+    out_root = Path(out_root)
+    out_root.mkdir(parents=True, exist_ok=True)
+    tmp = out_root / f".building-{time.time_ns()}"
+    tmp.mkdir()
+    try:
+        files = {"train.jsonl": _write_jsonl(tmp / "train.jsonl", train),
+                 "valid.jsonl": _write_jsonl(tmp / "valid.jsonl", valid)}
+        content = hashlib.sha256(json.dumps({"files": files, "options": manifest["options"],
+                                             "prompt_format_version": manifest["prompt_format_version"]},
+                                            sort_keys=True).encode()).hexdigest()
+        version = f"ds-{content[:12]}"
+        manifest = {**manifest, "version": version, "content_hash": content, "files": files}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+        final = out_root / version
+        if final.exists():
+            shutil.rmtree(final)
+        tmp.rename(final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return version, final
+
+
+def read_manifest(folder: Path) -> dict:
+    return json.loads((Path(folder) / "manifest.json").read_text())

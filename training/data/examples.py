@@ -1,0 +1,109 @@
+"""Conversations into training examples, in exactly the text modelserve serves.
+
+Every prompt comes from modelserve.prompt.build_prompt, so the format cannot drift from what
+generate() sends the model: the same mode token, scene line, speaker labels and cue. The
+completion is what the model should write after the cue: a space, the turn on one line, and the
+newline at which serving stops (stop_sequences), so the model also learns where a turn ends.
+
+Client mode (a persona's next turn) is taught from every real client turn; counsellor mode from
+the counsellor turns of sources whose counsellors are worth imitating (Conversation.counsellor_targets).
+"""
+
+import hashlib
+import re
+
+from modelserve.prompt import (
+    CLIENT,
+    CLIENT_MODE,
+    COUNSELLOR_MODE,
+    DEFAULT_STYLE,
+    PROMPT_FORMAT_VERSION,
+    TRAINEE,
+    Turn,
+    build_prompt,
+    one_line,
+)
+from training.data.sources import COUNSELLOR, Conversation
+
+# The data has no client names; served personas do ("Diego Ramírez:"), so each conversation gets a
+# made-up one and the model learns to speak under any name rather than only under "Client:".
+PSEUDONYMS = ("Alex", "Maria", "Jon", "Aisha", "Tom", "Priya", "Sam Okafor", "Lena", "Wei Chen", "Carlos", "Nadia",
+              "Peter", "Grace", "Tomasz", "Yuki", "Fatima", "Daniel", "Rosa Alvarez", "Kwame", "Hannah", "Omar",
+              "Ingrid", "Luca", "Mei", "Jamal", "Sofia", "Raj Patel", "Erin", "Ben", "Amara", "Dmitri", "Chloe")
+TRIM_STEP = 8  # as modelserve.generate trims old turns: whole blocks, so prompts share prefixes
+
+
+def persona_for(conv: Conversation) -> dict:
+    """The persona card the data can support: a name and what brought the client."""
+    digest = int(hashlib.sha256(conv.id.encode()).hexdigest(), 16)
+    ctx = conv.context
+    problem = ctx.get("presenting_problem") or ""
+    if not problem and ctx.get("topic"):
+        problem = f"wants to talk about {ctx['topic'].strip().lower()}"
+    extras = []
+    if ctx.get("problem_type") and ctx.get("emotion"):
+        extras.append(f"Feeling {ctx['emotion']} about {ctx['problem_type']}")
+    if extras and problem:
+        problem = f"{problem.rstrip('.')}. {'. '.join(extras)}"
+    persona = {"name": PSEUDONYMS[digest % len(PSEUDONYMS)]}
+    if problem:
+        persona["presenting_problem"] = problem[:400]
+    return persona
+
+
+def _fit_target(text: str, max_words: int) -> str:
+    """TEXT cut at the last sentence end within MAX_WORDS, or "" if no sentence fits."""
+    text = one_line(text)
+    if len(text.split()) <= max_words:
+        return text
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    kept, words = [], 0
+    for sentence in sentences:
+        n = len(sentence.split())
+        if words + n > max_words:
+            break
+        kept.append(sentence)
+        words += n
+    return " ".join(kept)
+
+
+def conversation_examples(conv: Conversation, *, modes=(CLIENT_MODE, COUNSELLOR_MODE), max_context_turns: int = 16,
+                          max_prompt_chars: int = 2400, max_target_words: int = 120, min_target_words: int = 1) -> list[dict]:
+    persona = persona_for(conv)
+    turns = [Turn(CLIENT if u.role == CLIENT else TRAINEE, u.text) for u in conv.turns]
+    examples = []
+    for index, utterance in enumerate(conv.turns):
+        mode = CLIENT_MODE if utterance.role == CLIENT else COUNSELLOR_MODE
+        if mode not in modes or (utterance.role == COUNSELLOR and not conv.counsellor_targets):
+            continue
+        target = _fit_target(utterance.text, max_target_words)
+        if len(target.split()) < min_target_words:
+            continue
+        start = max(0, index - max_context_turns)
+        prompt = build_prompt(persona, turns[start:index], mode, style=DEFAULT_STYLE)
+        while len(prompt) > max_prompt_chars and start < index - 1:
+            start = min(index - 1, start + TRIM_STEP)
+            prompt = build_prompt(persona, turns[start:index], mode, style=DEFAULT_STYLE)
+        examples.append({
+            "id": f"{conv.id}#{index}",
+            "conversation_id": conv.id,
+            "group": conv.group,
+            "source": conv.source,
+            "licence": conv.licence,
+            "commercial": conv.commercial,
+            "mode": mode,
+            "persona": persona,
+            "prompt": prompt,
+            "completion": f" {target}\n",
+            "crisis_level": utterance.meta.get("crisis_level", conv.metadata.get("crisis_level", "none")),
+            "context_crisis_level": conv.metadata.get("crisis_level", "none"),
+            "quality": conv.metadata.get("quality"),
+            "prompt_format_version": PROMPT_FORMAT_VERSION,
+        })
+    return examples
+
+
+def split_of(group: str, valid_fraction: float, seed: str = "pixel") -> str:
+    """'valid' or 'train', by a hash of the conversation group: no conversation straddles both."""
+    bucket = int(hashlib.sha256(f"{seed}:{group}".encode()).hexdigest(), 16) % 10_000
+    return "valid" if bucket < valid_fraction * 10_000 else "train"

@@ -1,0 +1,54 @@
+import json
+import shutil
+
+from django.core.management.base import BaseCommand, CommandError
+
+from training.conf import ARTIFACTS_DIR
+from training.models import ModelVersion
+
+
+class Command(BaseCommand):
+    help = ("Copy an evaluated ModelVersion's GGUF adapter into training/artifacts/ with a manifest (how to rebuild "
+            "it, what it was trained on, how it evaluated). Refuses a version that does not beat the base model on "
+            "persona fidelity or is less crisis-safe.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--model", required=True)
+        parser.add_argument("--force", action="store_true", help="ship even if it does not beat the base model")
+
+    def handle(self, *args, **options):
+        row = ModelVersion.objects.filter(version=options["model"]).select_related("dataset", "training_run").first()
+        if row is None or not row.adapter_path:
+            raise CommandError(f"no adapter version {options['model']!r}")
+        ours = (row.metrics.get("candidate") or {}).get("summary") or {}
+        base = (row.metrics.get("base") or {}).get("summary") or {}
+        if not ours or not base:
+            raise CommandError("evaluate it beside the base model first (manage.py evaluate_model)")
+        wins = ours["persona_fidelity"] > base["persona_fidelity"] and ours["crisis_safety"] >= base["crisis_safety"]
+        if not wins and not options["force"]:
+            raise CommandError(f"not shipped: persona_fidelity {ours['persona_fidelity']} vs base {base['persona_fidelity']}, "
+                               f"crisis_safety {ours['crisis_safety']} vs {base['crisis_safety']}")
+        ARTIFACTS_DIR.mkdir(exist_ok=True)
+        target = ARTIFACTS_DIR / f"{row.version}.gguf"
+        shutil.copyfile(row.adapter_path, target)
+        run, dataset = row.training_run, row.dataset
+        manifest = {
+            "version": row.version, "file": target.name, "sha256": row.adapter_sha256,
+            "base_model": row.base_model, "prompt_format_version": row.prompt_format_version,
+            "dataset": {"version": dataset.version, "content_hash": dataset.content_hash, "options": dataset.options,
+                        "licences": dataset.licences} if dataset else None,
+            "licence_note": "Trained on ESConv (CC BY-NC 4.0): non-commercial use only." if dataset and
+                            any("esconv" in x for x in dataset.licences) else "",
+            "training": {"run": run.pk, "steps": run.step, "best_step": run.best_step, "best_val_loss": run.best_val_loss,
+                         "stop_reason": run.stop_reason, "losses": run.losses, "config": run.config} if run else row.config,
+            "evaluation": {"settings": {k: row.metrics.get(k) for k in ("quick", "scenarios", "max_turns", "seed", "dataset")},
+                           "adapter": ours, "base": base},
+            "rebuild": [
+                "manage.py build_dataset" + (" --exclude-noncommercial" if dataset and dataset.options.get("exclude_noncommercial") else ""),
+                f"manage.py train_model --dataset {dataset.version if dataset else 'latest'} --set train.threads=1"
+                + (f" --set train.max_steps={run.step}" if run else ""),
+                "manage.py register_adapter --run RUN_ID --name VERSION", "manage.py evaluate_model --model VERSION",
+            ],
+        }
+        (ARTIFACTS_DIR / f"{row.version}.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        self.stdout.write(f"shipped {target} ({target.stat().st_size / 1e6:.1f} MB)")
