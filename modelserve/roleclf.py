@@ -15,11 +15,12 @@ read with allow_pickle=False and a JSON file. Retrain with `manage.py train_role
 
 import json
 import re
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from modelserve.tfidf_artifact import PerProcess, rebuild_vectoriser, vocabulary_terms
 
 ARTIFACT_DIR = Path(__file__).resolve().parent / "roleclf"
 CLIENT, COUNSELLOR = "client", "counsellor"
@@ -110,31 +111,19 @@ def save(path: Path, model: RoleClassifier) -> None:
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
 
-    def terms(vec):
-        return np.array(sorted(vec.vocabulary_, key=vec.vocabulary_.get))
-
     # The zip's timestamps differ between writes; the arrays (what the reproducibility test compares) do not.
-    np.savez_compressed(path / "roleclf.npz", word_terms=terms(model.word), word_idf=model.word.idf_,
-                        char_terms=terms(model.char), char_idf=model.char.idf_, coef=model.coef,
+    np.savez_compressed(path / "roleclf.npz", word_terms=vocabulary_terms(model.word), word_idf=model.word.idf_,
+                        char_terms=vocabulary_terms(model.char), char_idf=model.char.idf_, coef=model.coef,
                         intercept=np.array([model.intercept], dtype=np.float64))
     (path / "roleclf.json").write_text(json.dumps(model.meta, indent=2, sort_keys=True) + "\n")
-
-
-def _vectoriser(params, terms, idf):
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vec = TfidfVectorizer(**{k: v for k, v in params.items() if k not in ("min_df", "max_features")},
-                          vocabulary={t: i for i, t in enumerate(terms)})
-    vec.idf_ = idf
-    return vec
 
 
 def load(path: Path = ARTIFACT_DIR) -> RoleClassifier:
     path = Path(path)
     meta = json.loads((path / "roleclf.json").read_text())
     with np.load(path / "roleclf.npz", allow_pickle=False) as z:
-        word = _vectoriser(WORD_PARAMS, z["word_terms"].tolist(), z["word_idf"])
-        char = _vectoriser(CHAR_PARAMS, z["char_terms"].tolist(), z["char_idf"])
+        word = rebuild_vectoriser(WORD_PARAMS, z["word_terms"].tolist(), z["word_idf"])
+        char = rebuild_vectoriser(CHAR_PARAMS, z["char_terms"].tolist(), z["char_idf"])
         return RoleClassifier(word, char, z["coef"], float(z["intercept"][0]), meta)
 
 
@@ -142,18 +131,12 @@ def artifact_exists(path: Path = ARTIFACT_DIR) -> bool:
     return (Path(path) / "roleclf.npz").is_file() and (Path(path) / "roleclf.json").is_file()
 
 
-_lock = threading.Lock()
-_loaded: dict[Path, RoleClassifier] = {}
+_models = PerProcess(lambda path: load(path))  # looked up when called, so load can be replaced
 
 
 def get(path: Path = ARTIFACT_DIR) -> RoleClassifier:
-    model = _loaded.get(path)
-    if model is None:
-        with _lock:
-            model = _loaded.get(path)
-            if model is None:
-                model = _loaded[path] = load(path)
-    return model
+    """The model at PATH, loaded once per process."""
+    return _models.get(path)
 
 
 def out_of_role(texts: Sequence[str], intended: str = CLIENT, model: RoleClassifier | None = None) -> list[bool]:

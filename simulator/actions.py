@@ -234,10 +234,8 @@ def do_whisper(user, session, text, request=None):
     if not session.is_open:
         raise SimulatorError("ended", "This session has ended.")
     with transaction.atomic():
-        event = session.record(SessionEventKinds.WHISPER, user, text=text)
-        do_audit(AuditEvent.SUPERVISOR_ACTION, user, session.trainee, session, {"action": "whisper", "seq": event.seq}, request)
+        event = _intervene(user, session, SessionEventKinds.WHISPER, "whisper", request, text=text)
         emit(session.group_name, {"type": "whisper", "seq": event.seq, "text": text, "from": str(user)})
-        emit(session.observers_group, {"type": "event", **event.as_event()})
     return event
 
 
@@ -246,9 +244,8 @@ def do_pause_session(user, session, request=None):
     with transaction.atomic():
         if not session.pause():
             raise SimulatorError("not_live", "Only a live session can be paused.")
-        event = session.record(SessionEventKinds.PAUSED, user)
-        do_audit(AuditEvent.SUPERVISOR_ACTION, user, session.trainee, session, {"action": "pause"}, request)
-        _announce_status(session, event, "paused by your supervisor")
+        event = _intervene(user, session, SessionEventKinds.PAUSED, "pause", request)
+        emit(session.group_name, {"type": "status", "status": session.status, "reason": "paused by your supervisor"})
     # A reply being written now stops at its next token (simulator.replies checks this flag).
     cache.set(halt_key(session.pk), True, 3600)
     return event
@@ -260,9 +257,8 @@ def do_resume_session(user, session, request=None):
     with transaction.atomic():
         if not session.resume():
             raise SimulatorError("not_paused", "Only a paused session can be resumed.")
-        event = session.record(SessionEventKinds.RESUMED, user)
-        do_audit(AuditEvent.SUPERVISOR_ACTION, user, session.trainee, session, {"action": "resume"}, request)
-        _announce_status(session, event, "resumed")
+        event = _intervene(user, session, SessionEventKinds.RESUMED, "resume", request)
+        emit(session.group_name, {"type": "status", "status": session.status, "reason": "resumed"})
     cache.delete(halt_key(session.pk))
     return event, unanswered_trainee_seq(session)
 
@@ -283,9 +279,7 @@ def do_start_takeover(user, session, request=None):
         session.refresh_from_db(fields=["takeover_by"])
         if not claimed:
             raise SimulatorError("taken", f"{session.takeover_by or 'Nobody'} is already speaking as the client, or the session has ended.")
-        event = session.record(SessionEventKinds.TAKEOVER_STARTED, user)
-        do_audit(AuditEvent.SUPERVISOR_ACTION, user, session.trainee, session, {"action": "takeover"}, request)
-        emit(session.observers_group, {"type": "event", **event.as_event()})
+        event = _intervene(user, session, SessionEventKinds.TAKEOVER_STARTED, "takeover", request)
     cache.set(halt_key(session.pk), True, 3600)
     return event
 
@@ -296,9 +290,7 @@ def do_end_takeover(user, session, request=None):
         if Session.objects.filter(pk=session.pk, takeover_by=user).update(takeover_by=None) != 1:
             raise SimulatorError("not_yours", "You are not speaking as the client in this session.")
         session.refresh_from_db(fields=["takeover_by"])
-        event = session.record(SessionEventKinds.TAKEOVER_ENDED, user)
-        do_audit(AuditEvent.SUPERVISOR_ACTION, user, session.trainee, session, {"action": "handback"}, request)
-        emit(session.observers_group, {"type": "event", **event.as_event()})
+        event = _intervene(user, session, SessionEventKinds.TAKEOVER_ENDED, "handback", request)
     if session.status == Session.LIVE:
         cache.delete(halt_key(session.pk))
     return event, unanswered_trainee_seq(session)
@@ -321,6 +313,10 @@ def do_supervisor_client_reply(user, session, client_msg_id, text):
     return message, created
 
 
-def _announce_status(session, event, reason):
-    emit(session.group_name, {"type": "status", "status": session.status, "reason": reason})
+def _intervene(user, session, kind, action, request, **data):
+    """Record a supervisor's intervention in the recording, audit it, and show it to observers."""
+    event = session.record(kind, user, **data)
+    details = {"action": action, "seq": event.seq} if action == "whisper" else {"action": action}
+    do_audit(AuditEvent.SUPERVISOR_ACTION, user, session.trainee, session, details, request)
     emit(session.observers_group, {"type": "event", **event.as_event()})
+    return event

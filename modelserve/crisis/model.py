@@ -8,10 +8,11 @@ package's directory (or a path a caller passes explicitly). It is stored without
 """
 
 import json
-import threading
 from pathlib import Path
 
 import numpy as np
+
+from modelserve.tfidf_artifact import PerProcess, rebuild_vectoriser, vocabulary_terms
 
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifact"
 WORD_PARAMS = {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "max_features": 30000}
@@ -35,23 +36,11 @@ class CrisisModel:
         return 1.0 / (1.0 + np.exp(-z))
 
 
-def _vectoriser(params, terms, idf):
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vec = TfidfVectorizer(**{k: v for k, v in params.items() if k not in ("min_df", "max_features")},
-                          vocabulary={t: i for i, t in enumerate(terms)})
-    vec.idf_ = idf
-    return vec
-
-
 def save(path: Path, word_vec, char_vec, lr, meta: dict) -> None:
     path.mkdir(parents=True, exist_ok=True)
 
-    def terms(vec):
-        return np.array(sorted(vec.vocabulary_, key=vec.vocabulary_.get))
-
-    np.savez_compressed(path / "crisis_model.npz", word_terms=terms(word_vec), word_idf=word_vec.idf_,
-                        char_terms=terms(char_vec), char_idf=char_vec.idf_,
+    np.savez_compressed(path / "crisis_model.npz", word_terms=vocabulary_terms(word_vec), word_idf=word_vec.idf_,
+                        char_terms=vocabulary_terms(char_vec), char_idf=char_vec.idf_,
                         coef=lr.coef_[0].astype(np.float64), intercept=np.array([lr.intercept_[0]], dtype=np.float64))
     (path / "crisis_model.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
@@ -59,21 +48,14 @@ def save(path: Path, word_vec, char_vec, lr, meta: dict) -> None:
 def load(path: Path = ARTIFACT_DIR) -> CrisisModel:
     meta = json.loads((path / "crisis_model.json").read_text())
     with np.load(path / "crisis_model.npz", allow_pickle=False) as z:
-        word = _vectoriser(WORD_PARAMS, z["word_terms"].tolist(), z["word_idf"])
-        char = _vectoriser(CHAR_PARAMS, z["char_terms"].tolist(), z["char_idf"])
+        word = rebuild_vectoriser(WORD_PARAMS, z["word_terms"].tolist(), z["word_idf"])
+        char = rebuild_vectoriser(CHAR_PARAMS, z["char_terms"].tolist(), z["char_idf"])
         return CrisisModel(word, char, z["coef"], float(z["intercept"][0]), meta)
 
 
-_lock = threading.Lock()
-_loaded: dict[Path, CrisisModel] = {}
+_models = PerProcess(lambda path: load(path))  # looked up when called, so load can be replaced
 
 
 def get(path: Path = ARTIFACT_DIR) -> CrisisModel:
-    """The model at PATH, loaded once per process (double-checked under a lock)."""
-    model = _loaded.get(path)
-    if model is None:
-        with _lock:
-            model = _loaded.get(path)
-            if model is None:
-                model = _loaded[path] = load(path)
-    return model
+    """The model at PATH, loaded once per process."""
+    return _models.get(path)
