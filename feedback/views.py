@@ -2,13 +2,16 @@
 (transcripts or their scores), so every view writes a CLINICAL_VIEW audit row."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from accounts.actions import do_audit
 from accounts.models import AuditEvent
 from feedback import charts, report
-from feedback.access import access_history, access_report
-from feedback.models import CODE_LABELS, EMPATHY_LABELS
+from feedback.access import access_history, access_live_tags, access_report
+from feedback.actions import live_feedback_on
+from feedback.models import CODE_LABELS, EMPATHY_LABELS, MessageScore
 from simulator.models import Session
 
 
@@ -26,6 +29,20 @@ def session_report(request, session_id):
         "bands": report.BANDS,
     }
     return render(request, "feedback/report.html", context)
+
+
+@login_required
+@require_GET
+def live_tags(request, session_id):
+    """The skill tags of a session's messages so far, for the session page to show again after a
+    reload or reconnect (the live events are sent once). Only the trainee's own session, and only
+    while a cohort of theirs shows live feedback. Not audited: it is the trainee's own practice,
+    the same tags the session socket sends them, fetched on every (re)connect."""
+    session = access_live_tags(request.user, session_id)
+    if not live_feedback_on(session.trainee):
+        return JsonResponse({"enabled": False, "tags": []})
+    scores = MessageScore.objects.filter(session=session).order_by("seq")
+    return JsonResponse({"enabled": True, "tags": [score.as_event() for score in scores]})
 
 
 @login_required

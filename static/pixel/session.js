@@ -94,6 +94,14 @@
     });
     li.append(tags);
   }
+  // The live events come once; after a reload or reconnect the tags so far are fetched again.
+  function loadTags() {
+    if (!root.dataset.liveTags || !window.fetch) return;
+    fetch(root.dataset.liveTags, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { tags: [] }; })
+      .then(function (data) { data.tags.forEach(onFeedback); })
+      .catch(function () { /* tags are a nicety; the session goes on without them */ });
+  }
   function onToken(ev) {
     const li = streaming(ev.reply_to, true);
     const have = parseInt(li.dataset.tokens, 10);
@@ -178,6 +186,7 @@
       conn.textContent = "Connected.";
       socket.send(JSON.stringify({ type: "resume", after: lastSeq }));
       unacked().forEach(function (m) { socket.send(JSON.stringify({ type: "message", id: m.id, text: m.text })); });
+      loadTags();
     };
     socket.onmessage = function (e) {
       const ev = JSON.parse(e.data);

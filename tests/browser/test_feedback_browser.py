@@ -45,3 +45,21 @@ def test_trainee_sees_tagged_messages_and_an_svg_chart_at_phone_width(page, serv
     page.get_by_text("Behaviour mix as a table").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("row", name="Closed question 1")).to_be_visible()
+
+
+def test_live_tags_come_back_after_a_reload(page, server, trainee, cohorts):
+    from feedback.actions import do_score_session
+
+    session = build_session(trainee, SCRIPT, ended=False)
+    do_score_session(session)  # scored before the page opens: no live event will bring these tags
+    cohorts[0].show_live_feedback = True
+    cohorts[0].save()
+    usable_by_server(trainee)
+    sign_in(page, server, trainee)
+    page.goto(f"{server.url}/sessions/{session.pk}/")
+    expect(page.locator("#conn")).to_have_text("Connected.")
+    expect(page.locator('li.msg-trainee[data-seq="2"] .fb-code')).to_have_text("Open question")
+    expect(page.locator('li.msg-trainee[data-seq="6"] .fb-code')).to_contain_text("reflection")
+    page.reload()
+    expect(page.locator('li.msg-trainee[data-seq="4"] .fb-code')).to_have_text("Closed question")
+    expect(page.locator("li.msg-client .fb-tags")).to_have_count(0)

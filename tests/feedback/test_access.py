@@ -67,3 +67,29 @@ def test_outsider_cannot_see_another_trainees_history(client, trainee, session, 
     client.force_login(user)
     assert client.get(reverse("feedback_trainee_history", args=[trainee.pk])).status_code == 404
     assert not clinical_views(user, "feedback_history").exists()
+
+
+# ---------------------------------------------------------------- live tags after a reload
+
+def test_live_tags_are_fetched_again_by_the_trainee_while_the_cohort_shows_them(client, trainee, session, cohorts):
+    from feedback.actions import do_score_session
+
+    do_score_session(session)
+    client.force_login(trainee)
+    url = reverse("feedback_live_tags", args=[session.pk])
+    # Off by default: the scores exist, but the cohort has not chosen to show them during sessions.
+    assert client.get(url).json() == {"enabled": False, "tags": []}
+    cohorts[0].show_live_feedback = True
+    cohorts[0].save()
+    body = client.get(url).json()
+    assert body["enabled"] is True
+    assert [(t["seq"], t["codes"], t["empathy"]["emotional_reactions"]) for t in body["tags"]] == [
+        (2, ["simple_reflection"], 1)]
+
+
+@pytest.mark.parametrize("who", ["supervisor", "admin_user", "outsider"])
+def test_live_tags_are_the_trainees_own(client, session, cohorts, who, request):
+    cohorts[0].show_live_feedback = True
+    cohorts[0].save()
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(reverse("feedback_live_tags", args=[session.pk])).status_code == 404
