@@ -28,13 +28,19 @@ def test_crisis_eval_cssrs(tmp_path, capsys):
         {"text": "I tried to kill myself last year.", "label": "attempt"},
         {"text": "We had a lovely picnic.", "label": "supportive"},
         {"text": "Nothing to see.", "label": None},
+        {"text": "I want to die, said the song on the radio.", "label": "uninformative"},
     ])
     report = run_command("crisis_eval", "--data", str(data), capsys=capsys)
-    assert report["n"] == 4 and report["skipped_null_label"] == 1 and report["n_crisis"] == 3
+    assert report["n"] == 5 and report["skipped_null_label"] == 1 and report["n_crisis"] == 3
     for name in ("combined", "rules", "ml"):
         assert set(report[name]) >= {"recall", "precision", "f1", "confusion", "recall_by_label"}
-    assert report["rules"]["recall"] == 1.0 and report["rules"]["confusion"] == {"tp": 3, "fp": 0, "fn": 0, "tn": 1}
+    assert report["rules"]["recall"] == 1.0 and report["rules"]["confusion"]["tp"] == 3 and report["rules"]["confusion"]["fn"] == 0
     assert set(report["combined"]["recall_by_label"]) == {"ideation", "behavior", "attempt"}
+    # The same figures without the uninformative posts (issue #4's population).
+    informative = report["informative"]
+    assert informative["n"] == 4
+    assert informative["rules"]["confusion"] == {"tp": 3, "fp": 0, "fn": 0, "tn": 1}
+    assert report["combined"]["confusion"]["fp"] + report["combined"]["confusion"]["tn"] == 2
 
 
 def test_crisis_eval_binary(tmp_path, capsys):

@@ -39,6 +39,11 @@ class Command(BaseCommand):
                   "skipped_null_label": skipped, "n_crisis": sum(r["crisis"] for r in rows),
                   "version": results[0]["version"]}
         report.update(evaluate(rows, results))
+        if labels == "cssrs":
+            # The posts that say something: the population of the figures in issue #4 (21% crisis).
+            informative = [i for i, r in enumerate(rows) if r["label"] != "uninformative"]
+            subset = evaluate([rows[i] for i in informative], [results[i] for i in informative])
+            report["informative"] = {"n": len(informative), **{k: subset[k] for k in ("combined", "rules", "ml")}}
         if labels == "binary":
             for name in ("combined", "rules", "ml"):
                 report[name].pop("recall_by_label", None)
