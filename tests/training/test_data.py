@@ -6,7 +6,7 @@ import pytest
 
 from modelserve.prompt import CLIENT_MODE, COUNSELLOR_MODE, MODE_TOKENS, PromptStyle, Turn, build_prompt, stop_sequences
 from training.data import steps
-from training.data.build import BuildOptions, run_pipeline, write_dataset
+from training.data.build import BuildOptions, cap_repeated_targets, run_pipeline, write_dataset
 from training.data.examples import conversation_examples, persona_for, split_of
 from training.data.scrub import Scrubber, scrub_text
 from training.data.sources import (
@@ -192,6 +192,27 @@ def test_context_only_counsellors_give_no_counsellor_examples():
     assert {e["mode"] for e in conversation_examples(c)} == {CLIENT_MODE}
 
 
+def test_a_client_turn_said_again_word_for_word_is_not_a_target():
+    c = conv("rep", ["I just feel stuck all the time.", "Stuck how?", "I just feel stuck all the time!",
+                     "Tell me more.", "Yeah.", "Go on.", "Yeah."])
+    targets = [e["completion"].strip() for e in conversation_examples(c, modes=(CLIENT_MODE,))]
+    # The repeat is dropped (as the persona guard would reject it); a short "Yeah." may recur.
+    assert targets == ["I just feel stuck all the time.", "Yeah.", "Yeah."]
+    later = conversation_examples(c, modes=(CLIENT_MODE,))[-1]
+    assert later["prompt"].count("I just feel stuck all the time") == 2  # still in the context
+    kept = conversation_examples(c, modes=(CLIENT_MODE,), drop_repeated_targets=False)
+    assert len(kept) == 4
+
+
+def test_stock_phrases_are_capped_across_the_data():
+    examples = [{"mode": CLIENT_MODE, "completion": f" {text}\n", "id": str(i)}
+                for i, text in enumerate(["Yeah.", "yeah", "Yeah!", "Yeah.", "I lost my job.", "Yeah."])]
+    kept, capped = cap_repeated_targets(examples, 3)
+    assert [e["id"] for e in kept] == ["0", "1", "2", "4"]  # first three "yeah"s, in order
+    assert capped == [{"mode": CLIENT_MODE, "text": "yeah", "occurrences": 5}]
+    assert cap_repeated_targets(examples, None) == (examples, [])
+
+
 def test_split_is_by_conversation_group():
     assert split_of("counselchat:12", 0.5) == split_of("counselchat:12", 0.5)
     splits = {split_of(f"g{i}", 0.2) for i in range(200)}
@@ -205,9 +226,12 @@ def test_pipeline_manifest_counts_chain_and_files_are_versioned(data_dir, tmp_pa
     manifest, train, valid = run_pipeline(options, data_dir)
     names = [s["step"] for s in manifest["steps"]]
     assert names == ["import", "licence_filter", "normalise", "exact_duplicates", "near_duplicates",
-                     "scrub_personal_data", "quality", "crisis_labels"]
-    for earlier, later in zip(manifest["steps"], manifest["steps"][1:]):
+                     "scrub_personal_data", "quality", "crisis_labels", "stock_phrases"]
+    conversation_steps = manifest["steps"][:-1]
+    for earlier, later in zip(conversation_steps, conversation_steps[1:]):
         assert later["before"] == earlier["after"]  # each step starts where the last one ended
+    stock = manifest["steps"][-1]
+    assert stock["after"]["examples"] == len(train) <= stock["before"]["examples"]
     assert manifest["steps"][0]["after"]["by_source"] == {s: 4 for s in SOURCES}
     assert set(manifest["bias_report"]["overall"]) >= {"gender.female", "age.older", "culture.religion"}
     assert manifest["splits"]["train"]["examples"] == len(train) and manifest["splits"]["valid"]["examples"] == len(valid)

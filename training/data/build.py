@@ -18,10 +18,10 @@ from pathlib import Path
 
 from modelserve.prompt import CLIENT_MODE, COUNSELLOR_MODE, PROMPT_FORMAT_VERSION
 from training.data import steps
-from training.data.examples import conversation_examples, split_of
+from training.data.examples import conversation_examples, split_of, target_key
 from training.data.sources import SOURCES, read_all
 
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: repeated and stock-phrase targets dropped
 
 
 @dataclass
@@ -38,6 +38,12 @@ class BuildOptions:
     max_context_turns: int = 6
     max_prompt_chars: int = 1200
     max_target_words: int = 120
+    # Turns the same speaker already said in the conversation are not targets (examples.py).
+    drop_repeated_targets: bool = True
+    # A client turn found word for word more often than this across the training data ("I don't
+    # know what to do") is kept this many times: stock phrases otherwise dominate what the model
+    # learns to say, and a model with few phrases repeats itself. null keeps all.
+    max_target_repeats: int | None = 3
     use_role_classifier: bool = True
     split_seed: str = "pixel"
 
@@ -126,10 +132,15 @@ def run_pipeline(options: BuildOptions, data_dir: Path, progress=None):
     for done, conv in enumerate(conversations, 1):
         split = split_of(conv.group, options.valid_fraction, options.split_seed)
         examples = conversation_examples(conv, modes=tuple(options.modes), max_context_turns=options.max_context_turns,
-                                         max_prompt_chars=options.max_prompt_chars, max_target_words=options.max_target_words)
+                                         max_prompt_chars=options.max_prompt_chars, max_target_words=options.max_target_words,
+                                         drop_repeated_targets=options.drop_repeated_targets)
         (valid if split == "valid" else train).extend(examples)
         if done % 200 == 0:
             progress("examples", done, len(conversations))
+    before = len(train)
+    train, capped = cap_repeated_targets(train, options.max_target_repeats)
+    step("stock_phrases", {"examples": before}, {"examples": len(train)}, max_target_repeats=options.max_target_repeats,
+         most_repeated=capped[:30])
     train_groups = {e["group"] for e in train}
     assert not train_groups & {e["group"] for e in valid}, "a conversation group straddles train and valid"
 
@@ -144,6 +155,21 @@ def run_pipeline(options: BuildOptions, data_dir: Path, progress=None):
     manifest["seconds"] = round(time.monotonic() - started, 1)
     manifest["python"] = platform.python_version()
     return manifest, train, valid
+
+
+def cap_repeated_targets(examples: list[dict], limit: int | None) -> tuple[list[dict], list[dict]]:
+    """EXAMPLES with each (mode, completion words) kept at most LIMIT times, in order; and the
+    most frequent completions with how often they occurred."""
+    if limit is None:
+        return examples, []
+    seen, kept = Counter(), []
+    for example in examples:
+        key = (example["mode"], target_key(example["completion"]))
+        seen[key] += 1
+        if seen[key] <= limit:
+            kept.append(example)
+    capped = [{"mode": mode, "text": text, "occurrences": n} for (mode, text), n in seen.most_common() if n > limit]
+    return kept, capped
 
 
 def _write_jsonl(path: Path, rows) -> str:

@@ -67,14 +67,29 @@ def _fit_target(text: str, max_words: int) -> str:
     return " ".join(kept)
 
 
+def target_key(text: str) -> str:
+    """TEXT as the persona guard compares replies: lower-case words only."""
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
 def conversation_examples(conv: Conversation, *, modes=(CLIENT_MODE, COUNSELLOR_MODE), max_context_turns: int = 16,
-                          max_prompt_chars: int = 2400, max_target_words: int = 120, min_target_words: int = 1) -> list[dict]:
+                          max_prompt_chars: int = 2400, max_target_words: int = 120, min_target_words: int = 1,
+                          drop_repeated_targets: bool = True) -> list[dict]:
+    """Training examples from CONV. With DROP_REPEATED_TARGETS, a turn that says again, word for word,
+    what the same speaker said earlier in the conversation (4 words or more) is not a target: real
+    clients do repeat themselves, but a model taught to do it repeats whole replies, which the
+    persona guard rejects ("repeats an earlier reply"). The turn still stays in later prompts."""
     persona = persona_for(conv)
     turns = [Turn(CLIENT if u.role == CLIENT else TRAINEE, u.text) for u in conv.turns]
-    examples = []
+    examples, said = [], {CLIENT: set(), COUNSELLOR: set()}
     for index, utterance in enumerate(conv.turns):
         mode = CLIENT_MODE if utterance.role == CLIENT else COUNSELLOR_MODE
+        key = target_key(utterance.text)
+        repeated = key in said[utterance.role] and len(key.split()) >= 4
+        said[utterance.role].add(key)
         if mode not in modes or (utterance.role == COUNSELLOR and not conv.counsellor_targets):
+            continue
+        if repeated and drop_repeated_targets:
             continue
         target = _fit_target(utterance.text, max_target_words)
         if len(target.split()) < min_target_words:

@@ -23,6 +23,11 @@ class Command(BaseCommand):
         parser.add_argument("--near-dup-threshold", type=float, default=BuildOptions.near_dup_threshold)
         parser.add_argument("--max-context-turns", type=int, default=BuildOptions.max_context_turns)
         parser.add_argument("--max-prompt-chars", type=int, default=BuildOptions.max_prompt_chars)
+        parser.add_argument("--max-target-repeats", type=int, default=BuildOptions.max_target_repeats,
+                            help="keep a client turn that occurs word for word more often than this only this often "
+                                 "(0: no limit)")
+        parser.add_argument("--keep-repeated-targets", action="store_true",
+                            help="also learn turns that repeat what the same speaker said earlier in the conversation")
         parser.add_argument("--valid-fraction", type=float, default=BuildOptions.valid_fraction)
         parser.add_argument("--out", default=None, help="dataset root (default PIXEL_TRAINING_DIR/datasets)")
         parser.add_argument("--json", action="store_true", help="print the manifest as JSON")
@@ -42,7 +47,9 @@ class Command(BaseCommand):
                              limit=options["limit"], extra_jsonl=extra, modes=options["modes"].split(","),
                              quality_threshold=options["quality_threshold"],
                              near_dup_threshold=options["near_dup_threshold"], valid_fraction=options["valid_fraction"],
-                             max_context_turns=options["max_context_turns"], max_prompt_chars=options["max_prompt_chars"])
+                             max_context_turns=options["max_context_turns"], max_prompt_chars=options["max_prompt_chars"],
+                             max_target_repeats=options["max_target_repeats"] or None,
+                             drop_repeated_targets=not options["keep_repeated_targets"])
         bars = {}
 
         def progress(stage, done, total):
@@ -66,6 +73,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"{row.version}: {row.train_examples} train / {row.valid_examples} valid examples in {row.path}")
         for step in row.manifest["steps"]:
-            before = step["before"]["conversations"] if step["before"] else "-"
-            self.stdout.write(f"  {step['step']:<22} {before!s:>6} -> {step['after']['conversations']:>6} conversations")
+            unit = "conversations" if "conversations" in step["after"] else "examples"
+            before = step["before"][unit] if step["before"] else "-"
+            self.stdout.write(f"  {step['step']:<22} {before!s:>6} -> {step['after'][unit]:>6} {unit}")
         self.stdout.write(f"  licences: {'; '.join(row.licences)}")
