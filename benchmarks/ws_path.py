@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,10 +116,9 @@ def bench_env(args, workdir):
 def prepare_database(args):
     if args.mode != "celery":
         return
+    import dj_database_url
     import psycopg
     from psycopg import sql
-
-    import dj_database_url
 
     cfg = dj_database_url.parse(args.database_url)
     admin = psycopg.connect(host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"], password=cfg["PASSWORD"] or None,
@@ -333,7 +332,7 @@ class Trainee:
                                   first_text=final[0][2] if final else "",
                                   first_event=final[0][0] if final else None, last_event=final[-1][0] if final else None)
                     return result
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             result["timeout"] = True
             return result
         except Exception as e:  # a dropped socket is an error to count, not a crash of the benchmark
@@ -473,7 +472,7 @@ def raw_measurements(raw, turn1, turn20, taking_turns):
         out["generate_turn20_live"].append(raw.generate_ttft(persona, turns20, "bench-live"))
     # Restored: as on the worker, another session used the context since this one's turn 19.
     sessions = [(r, *raw.transcript(r["session"], r["seq"])) for r in taking_turns]
-    for i, (r, persona, turns20) in enumerate(sessions):
+    for i, (_r, persona, turns20) in enumerate(sessions):
         _, other_persona, other_turns = sessions[(i + 1) % len(sessions)]
         raw.cold()
         raw.stream(persona, raw.prompt(persona, turns20[:-2]), cache_key=f"bench-{i}")
@@ -597,7 +596,7 @@ def run(args, plan, env, workdir, children):
     children.extend(start_services(args, env, port))
     timeout, pause = args.reply_timeout, plan["pause"]
     report = {"mode": args.mode, "plan": "quick" if args.quick else "full", "command": " ".join([".venv/bin/python", *sys.argv]),
-              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cpu_count": os.cpu_count(),
+              "date": datetime.now(UTC).isoformat(timespec="seconds"), "cpu_count": os.cpu_count(),
               "machine": platform.machine(), "think_seconds": plan["think"], "reply_timeout": timeout,
               "llm_threads": os.environ.get("PIXEL_LLM_THREADS", "1 (default)")}
 

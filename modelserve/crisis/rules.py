@@ -176,7 +176,7 @@ def _negated(before, matched, after):
     # A comma ends what a negation governs: "I'm not okay, I want to die".
     window = " ".join(before.split()[-6:] + matched.split()[:-1]).rsplit(",", 1)[-1]
     m = None
-    for m in _NEGATION.finditer(window):
+    for m in _NEGATION.finditer(window):  # noqa: B007 - keep the last negation in the window
         pass
     if m is not None and not _NEGATION_ALLOWED_AFTER.search(window, m.end()):
         return True
