@@ -1,6 +1,7 @@
 """The dataset pipeline on small real samples of each corpus."""
 
 import json
+from collections import Counter
 
 import pytest
 
@@ -202,6 +203,9 @@ def test_a_client_turn_said_again_word_for_word_is_not_a_target():
     assert later["prompt"].count("I just feel stuck all the time") == 2  # still in the context
     kept = conversation_examples(c, modes=(CLIENT_MODE,), drop_repeated_targets=False)
     assert len(kept) == 4
+    stats = Counter()
+    conversation_examples(c, modes=(CLIENT_MODE,), stats=stats)
+    assert stats["repeated_targets"] == 1
 
 
 def test_stock_phrases_are_capped_across_the_data():

@@ -128,19 +128,19 @@ def run_pipeline(options: BuildOptions, data_dir: Path, progress=None):
     manifest["bias_report"] = steps.bias_report(conversations)
 
     progress("examples", 0, len(conversations))
-    train, valid = [], []
+    train, valid, stats = [], [], Counter()
     for done, conv in enumerate(conversations, 1):
         split = split_of(conv.group, options.valid_fraction, options.split_seed)
         examples = conversation_examples(conv, modes=tuple(options.modes), max_context_turns=options.max_context_turns,
                                          max_prompt_chars=options.max_prompt_chars, max_target_words=options.max_target_words,
-                                         drop_repeated_targets=options.drop_repeated_targets)
+                                         drop_repeated_targets=options.drop_repeated_targets, stats=stats)
         (valid if split == "valid" else train).extend(examples)
         if done % 200 == 0:
             progress("examples", done, len(conversations))
     before = len(train)
     train, capped = cap_repeated_targets(train, options.max_target_repeats)
     step("stock_phrases", {"examples": before}, {"examples": len(train)}, max_target_repeats=options.max_target_repeats,
-         most_repeated=capped[:30])
+         most_repeated=capped[:30], repeated_in_conversation_dropped=stats["repeated_targets"])
     train_groups = {e["group"] for e in train}
     assert not train_groups & {e["group"] for e in valid}, "a conversation group straddles train and valid"
 

@@ -74,7 +74,7 @@ def target_key(text: str) -> str:
 
 def conversation_examples(conv: Conversation, *, modes=(CLIENT_MODE, COUNSELLOR_MODE), max_context_turns: int = 16,
                           max_prompt_chars: int = 2400, max_target_words: int = 120, min_target_words: int = 1,
-                          drop_repeated_targets: bool = True) -> list[dict]:
+                          drop_repeated_targets: bool = True, stats=None) -> list[dict]:
     """Training examples from CONV. With DROP_REPEATED_TARGETS, a turn that says again, word for word,
     what the same speaker said earlier in the conversation (4 words or more) is not a target: real
     clients do repeat themselves, but a model taught to do it repeats whole replies, which the
@@ -90,6 +90,8 @@ def conversation_examples(conv: Conversation, *, modes=(CLIENT_MODE, COUNSELLOR_
         if mode not in modes or (utterance.role == COUNSELLOR and not conv.counsellor_targets):
             continue
         if repeated and drop_repeated_targets:
+            if stats is not None:
+                stats["repeated_targets"] += 1
             continue
         target = _fit_target(utterance.text, max_target_words)
         if len(target.split()) < min_target_words:
