@@ -13,6 +13,8 @@ def at_least(level, floor):
 
 # Explicit statements of plan, intent, method or attempt, in our own words: none may be missed.
 EXPLICIT = [
+    "I am going to kill myself tonight.",  # uncontracted: once missed as intent
+    "I am about to end it all.",
     "I'm going to kill myself.",
     "I will end my life this weekend.",
     "I've decided to end it all.",
@@ -114,9 +116,34 @@ def test_third_person_is_a_low_concern_not_the_speakers_risk(text):
     "Do you want to kill yourself?",
     "Have you ever thought about suicide?",  # a therapist's question
     "If you want to die, please call someone.",
+    # The C-SSRS preparatory-behaviour question; it once paused the trainee's own session.
+    "Have you done anything to prepare, like giving things away or saying goodbye?",
+    "Are you saying goodbye to people?",
 ])
 def test_questions_to_someone_else_are_not_the_speakers_risk(text):
     assert run(text)["level"] == "none", run(text)
+
+
+@pytest.mark.parametrize("text", ["I've been saying goodbye to everyone.", "Saying my goodbyes tonight.",
+                                  "I said my goodbyes last night."])
+def test_the_speakers_own_goodbyes_are_preparatory(text):
+    result = run(text)
+    assert "preparatory" in result["categories"] and result["level"] == "imminent", result
+
+
+def test_no_line_of_the_scenario_scripts_escalates_the_trainee():
+    """The scripts are what a skilled trainee says, risk assessment included: none of it may read
+    as the trainee's own distress (support panel, alert, pause)."""
+    import json
+
+    from django.conf import settings
+
+    lines = [json.loads(line)["text"] for path in sorted((settings.PIXEL_SCENARIO_DIR / "scripts").glob("*.jsonl"))
+             for line in path.read_text().splitlines() if line.strip()]
+    assert len(lines) > 100
+    escalating = [(text, check(text, speaker="trainee")["level"]) for text in lines
+                  if at_least(check(text, speaker="trainee")["level"], settings.PIXEL_CRISIS_TRAINEE_SUPPORT_LEVEL)]
+    assert escalating == []
 
 
 def test_past_ideation_is_lower_than_present():

@@ -92,3 +92,18 @@ def test_simulate_refuses_bad_script(tmp_path):
         call_command("simulate", scenario="job-loss-depression", script=str(script))
     with pytest.raises(CommandError, match="No active scenario"):
         call_command("simulate", scenario="nope", script=str(script))
+
+
+@pytest.mark.django_db(transaction=True)  # commits, so the crisis check runs after each message
+def test_simulate_plays_on_when_the_crisis_protocol_pauses_the_session(capsys, fake_llm, tmp_path, settings):
+    # A scripted line that reads as the trainee's own imminent risk pauses a live session; a
+    # script is not a person, so the run notes the pause and every line still gets its reply.
+    load_library()
+    fake_llm.replies = ["Okay.", "Fine."]
+    script = tmp_path / "s.jsonl"
+    script.write_text('{"text": "I am going to kill myself tonight."}\n{"text": "What brings you here?"}\n')
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the check in-process, as in embedded mode
+    call_command("simulate", scenario="job-loss-depression", script=str(script), json=True)
+    result = json.loads(capsys.readouterr().out)
+    assert [t["role"] for t in result["turns"]] == ["client", "trainee", "client", "trainee", "client"]
+    assert result["protocol_pauses"] == [2]

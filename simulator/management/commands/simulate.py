@@ -84,9 +84,16 @@ class Command(BaseCommand):
             session.append(Message.CLIENT, opening)
         # A script plays faster than a person types; the per-minute limit is for people.
         settings.PIXEL_MESSAGES_PER_MINUTE = 10**6
+        protocol_pauses = []
         try:
             for text in script:
                 message, _ = actions.do_post_trainee_message(user, session, uuid.uuid4().hex, text)
+                session.refresh_from_db()
+                if session.status == Session.PAUSED:
+                    # The crisis protocol paused it on the trainee's line (docs/crisis.md). A script
+                    # is not a person in distress: note it, as a supervisor would resume, play on.
+                    protocol_pauses.append(message.seq)
+                    session.resume()
                 replies.generate_reply(session.pk, message.seq, backend=backend)
         finally:
             session.end(None, "scripted run finished")
@@ -98,4 +105,4 @@ class Command(BaseCommand):
             | ({"reply_to": m.reply_to, "fallback": m.fallback, "breaks": m.guard_breaks} if details else {})
             for m in session.messages.order_by("seq")
         ]
-        return {"scenario": scenario.slug, "model": model or "", "turns": turns}
+        return {"scenario": scenario.slug, "model": model or "", "turns": turns, "protocol_pauses": protocol_pauses}
