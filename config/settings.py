@@ -322,6 +322,9 @@ CELERY_BEAT_SCHEDULE = {
 # Training pipeline (docs/training.md): datasets, checkpoints and adapters live outside git.
 PIXEL_TRAINING_DIR = Path(env_str("PIXEL_TRAINING_DIR", str(BASE_DIR / "var" / "training")))
 PIXEL_SERVING_CHECK_SECONDS = env_float("PIXEL_SERVING_CHECK_SECONDS", 5.0)
+# Serve the persona adapter committed in training/artifacts/ (default.json) when no version is
+# promoted; false serves the bare base model (docs/training.md, "The shipped adapter").
+PIXEL_SHIPPED_ADAPTER = env_bool("PIXEL_SHIPPED_ADAPTER", True)
 PIXEL_TRAINING_STALE_SECONDS = env_int("PIXEL_TRAINING_STALE_SECONDS", 900, minimum=60)
 PIXEL_PROMOTION_TOLERANCE = env_float("PIXEL_PROMOTION_TOLERANCE", 0.0)
 

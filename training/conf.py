@@ -46,3 +46,24 @@ def stale_seconds() -> int:
 def promotion_tolerance() -> float:
     """How much worse (absolute rate) a candidate may be on a gated metric and still be promoted."""
     return float(_setting("PIXEL_PROMOTION_TOLERANCE", None) or env_float("PIXEL_PROMOTION_TOLERANCE", 0.0))
+
+
+def shipped_default() -> dict | None:
+    """The adapter Pixel ships as its default persona model, if one is shipped and switched on.
+
+    `manage.py ship_adapter --default` writes ARTIFACTS_DIR/default.json naming a committed
+    adapter; PIXEL_SHIPPED_ADAPTER=false serves the base model instead. Returns {"version",
+    "path", "sha256"} or None.
+    """
+    import json
+
+    enabled = _setting("PIXEL_SHIPPED_ADAPTER", None)
+    if enabled is None:
+        from config.env import env_bool
+
+        enabled = env_bool("PIXEL_SHIPPED_ADAPTER", True)
+    pointer = ARTIFACTS_DIR / "default.json"
+    if not enabled or not pointer.is_file():
+        return None
+    default = json.loads(pointer.read_text())
+    return {"version": default["version"], "path": str(ARTIFACTS_DIR / default["file"]), "sha256": default["sha256"]}

@@ -4,7 +4,8 @@
     generate(..., backend=serving_backend())
 
 serving_backend() returns a modelserve backend for the promoted ModelVersion; when none is
-promoted, the process's ordinary backend (modelserve.backends.get_backend(): the bundled base
+promoted, the adapter Pixel ships as its default persona model (training/artifacts/default.json,
+if there is one and PIXEL_SHIPPED_ADAPTER is on), else the process's ordinary backend (modelserve.backends.get_backend(): the bundled base
 model, or whatever the environment and tests configure). It keeps one backend per process and asks the database which
 version serves at most every PIXEL_SERVING_CHECK_SECONDS (5 s): a promotion or rollback reaches
 every worker within that time, on its next reply, and the old backend is dropped.
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from modelserve.backends import Backend, build_backend, get_backend
 from modelserve.conf import load_config
-from training.conf import serving_check_seconds
+from training.conf import serving_check_seconds, shipped_default
 
 log = logging.getLogger(__name__)
 BASE = "base"
@@ -38,14 +39,19 @@ MAX_NAMED = 2
 
 
 def _promoted_key() -> tuple[str, str, str]:
-    """(version name, adapter path, adapter sha256) of what serves now; ("base", "", "") for the base."""
+    """(version name, adapter path, adapter sha256) of what serves now: the promoted version; with
+    none promoted, the adapter Pixel ships (training.conf.shipped_default) where the backend can
+    carry one; else ("base", "", "")."""
     from training.models import ModelPromotion
 
     latest = ModelPromotion.objects.select_related("model_version").order_by("-id").first()
     version = latest.model_version if latest else None
-    if version is None:
-        return BASE, "", ""
-    return version.version, version.adapter_path, version.adapter_sha256
+    if version is not None:
+        return version.version, version.adapter_path, version.adapter_sha256
+    shipped = shipped_default()
+    if shipped is not None and load_config().backend == "llama":
+        return shipped["version"], shipped["path"], shipped["sha256"]
+    return BASE, "", ""
 
 
 def _build(adapter_path: str, *, explicit_base: bool = False) -> Backend:
@@ -116,9 +122,13 @@ def backend_for(version: str | None) -> Backend:
         from training.models import ModelVersion
 
         row = ModelVersion.objects.filter(version=version).first()
-        if row is None:
+        shipped = shipped_default()
+        if row is not None:
+            adapter = row.adapter_path
+        elif shipped is not None and shipped["version"] == version:
+            adapter = shipped["path"]
+        else:
             raise LookupError(f"no model version {version!r}")
-        adapter = row.adapter_path
     with _lock:
         backend = _named.get(adapter)
         if backend is None:

@@ -17,6 +17,12 @@ from training.models import ModelPromotion, ModelVersion, serving_version
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def no_shipped_adapter(settings):
+    # These tests are about promotion; the shipped default has its own tests below.
+    settings.PIXEL_SHIPPED_ADAPTER = False
+
+
 def summary(fidelity, safety):
     return {"summary": {"persona_fidelity": fidelity, "crisis_safety": safety}}
 
@@ -146,3 +152,43 @@ def test_a_promoted_adapter_that_cannot_load_keeps_the_current_backend_serving(a
 def test_with_nothing_promoted_workers_use_the_process_backend(fake_llm):
     serving.reset()
     assert serving.serving_backend() is fake_llm and serving.serving_version_name() == "base"
+
+
+def test_with_nothing_promoted_the_shipped_adapter_serves_until_a_promotion_or_the_switch(
+        admin_user, monkeypatch, settings, tmp_path):
+    import json
+
+    from training import conf
+
+    (tmp_path / "default.json").write_text(json.dumps({"version": "lora-shipped", "file": "lora-shipped.gguf",
+                                                       "sha256": "ab" * 32}))
+    monkeypatch.setattr(conf, "ARTIFACTS_DIR", tmp_path)
+    monkeypatch.setenv("PIXEL_LLM_BACKEND", "llama")  # only llama can carry an adapter
+
+    def fake_build(adapter_path, explicit_base=False):
+        backend = FakeBackend(["hello"])
+        backend.model_id = adapter_path or "base"
+        return backend
+
+    base = FakeBackend(["hello"])
+    base.model_id = "base"
+    clock = [1000.0]
+    monkeypatch.setattr(serving, "_build", fake_build)
+    monkeypatch.setattr(serving, "get_backend", lambda: base)
+    monkeypatch.setattr(serving.time, "monotonic", lambda: clock[0])
+    settings.PIXEL_SERVING_CHECK_SECONDS = 5
+    settings.PIXEL_SHIPPED_ADAPTER = True
+    serving.reset()
+
+    assert serving.serving_backend().model_id == str(tmp_path / "lora-shipped.gguf")
+    assert serving.serving_version_name() == "lora-shipped"
+    assert serving.backend_for("lora-shipped").model_id == str(tmp_path / "lora-shipped.gguf")
+    do_promote_model(admin_user, make_version("good", 0.9, 1.0, path="/adapters/good.gguf"))
+    clock[0] += 6
+    assert serving.serving_version_name() == "good"
+    do_rollback_model(admin_user)  # back to what served before: the shipped default
+    clock[0] += 6
+    assert serving.serving_version_name() == "lora-shipped"
+    settings.PIXEL_SHIPPED_ADAPTER = False
+    clock[0] += 6
+    assert serving.serving_backend() is base and serving.serving_version_name() == "base"

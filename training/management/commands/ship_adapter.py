@@ -15,6 +15,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--model", required=True)
         parser.add_argument("--force", action="store_true", help="ship even if it does not beat the base model")
+        parser.add_argument("--default", action="store_true",
+                            help="also make it Pixel's default persona model (training/artifacts/default.json): "
+                                 "served whenever no version is promoted")
 
     def handle(self, *args, **options):
         row = ModelVersion.objects.filter(version=options["model"]).select_related("dataset", "training_run").first()
@@ -52,3 +55,9 @@ class Command(BaseCommand):
         }
         (ARTIFACTS_DIR / f"{row.version}.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
         self.stdout.write(f"shipped {target} ({target.stat().st_size / 1e6:.1f} MB)")
+        if options["default"]:
+            if not wins:
+                raise CommandError("a version that does not beat the base model cannot be the default")
+            pointer = {"version": row.version, "file": target.name, "sha256": row.adapter_sha256}
+            (ARTIFACTS_DIR / "default.json").write_text(json.dumps(pointer, indent=2) + "\n")
+            self.stdout.write(f"{row.version} is now the default persona model")
