@@ -47,10 +47,16 @@ class Command(BaseCommand):
             "evaluation": {"settings": {k: row.metrics.get(k) for k in ("quick", "scenarios", "max_turns", "seed", "dataset")},
                            "adapter": ours, "base": base},
             "rebuild": [
-                "manage.py build_dataset" + (" --exclude-noncommercial" if dataset and dataset.options.get("exclude_noncommercial") else ""),
+                "manage.py build_dataset" + (" --exclude-noncommercial" if dataset and dataset.options.get("exclude_noncommercial") else "")
+                + (f" --modes {','.join(dataset.options['modes'])}" if dataset and dataset.options.get("modes") else ""),
                 f"manage.py train_model --dataset {dataset.version if dataset else 'latest'} --set train.threads=1"
-                + (f" --set train.max_steps={run.step}" if run else ""),
+                # The configured length, not where it stopped: the learning-rate schedule depends on it.
+                + (f" --set train.max_steps={run.max_steps or run.step}" if run else ""),
+                *([f"(run {run.pk} stopped at step {run.step}: {run.stop_reason}; the adapter shipped is its best by "
+                   f"validation loss, step {run.best_step}, which a rerun reaches again: batches are a pure function "
+                   f"of seed and step)"] if run and run.step != (run.max_steps or run.step) else []),
                 "manage.py register_adapter --run RUN_ID --name VERSION", "manage.py evaluate_model --model VERSION",
+                f"manage.py ship_adapter --model VERSION{' --default' if options['default'] else ''}",
             ],
         }
         (ARTIFACTS_DIR / f"{row.version}.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
