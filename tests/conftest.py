@@ -190,6 +190,12 @@ def crisis_scenario(db):
 @pytest.fixture
 def fake_llm(monkeypatch):
     """Install a scripted model as this process's backend; returns it (set .replies as needed)."""
+    from training import serving
+
     fake = FakeBackend(["It's been hard to sleep since she left."])
     monkeypatch.setattr(backends, "_backend", fake)
+    # Say so in the environment too: serving applies the shipped persona adapter only to a llama
+    # backend, and must not keep a real model cached from an earlier test.
+    monkeypatch.setenv("PIXEL_LLM_BACKEND", "fake")
+    serving.reset()
     return fake
