@@ -36,11 +36,11 @@ def session_report(request, session_id):
 def live_tags(request, session_id):
     """The skill tags of a session's messages so far, for the session page to show again after a
     reload or reconnect (the live events are sent once). Only the trainee's own session, and only
-    while a cohort of theirs shows live feedback. Not audited: it is the trainee's own practice,
-    the same tags the session socket sends them, fetched on every (re)connect."""
+    while a cohort of theirs shows live feedback; audited like the report, once per (re)connect."""
     session = access_live_tags(request.user, session_id)
     if not live_feedback_on(session.trainee):
         return JsonResponse({"enabled": False, "tags": []})
+    do_audit(AuditEvent.CLINICAL_VIEW, request.user, session.trainee, session, {"page": "feedback_live_tags"}, request)
     scores = MessageScore.objects.filter(session=session).order_by("seq")
     return JsonResponse({"enabled": True, "tags": [score.as_event() for score in scores]})
 

@@ -85,11 +85,16 @@ def test_live_tags_are_fetched_again_by_the_trainee_while_the_cohort_shows_them(
     assert body["enabled"] is True
     assert [(t["seq"], t["codes"], t["empathy"]["emotional_reactions"]) for t in body["tags"]] == [
         (2, ["simple_reflection"], 1)]
+    assert clinical_views(trainee, "feedback_live_tags").get().object_id == str(session.pk)
 
 
 @pytest.mark.parametrize("who", ["supervisor", "admin_user", "outsider"])
 def test_live_tags_are_the_trainees_own(client, session, cohorts, who, request):
     cohorts[0].show_live_feedback = True
     cohorts[0].save()
-    client.force_login(request.getfixturevalue(who))
-    assert client.get(reverse("feedback_live_tags", args=[session.pk])).status_code == 404
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    url = reverse("feedback_live_tags", args=[session.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code in (404, 405)  # read-only
+    assert not clinical_views(user, "feedback_live_tags").exists()

@@ -125,6 +125,23 @@ def test_check_is_queued_for_every_stored_message(live_session, certified_traine
     assert message.crisis_checked_at is not None and message.crisis["level"] == "none"
 
 
+def test_with_the_broker_down_the_check_and_the_scoring_run_in_process(live_session, certified_trainee, settings,
+                                                                       monkeypatch, django_capture_on_commit_callbacks):
+    from feedback.models import MessageScore
+
+    def broker_down(*args):
+        raise ConnectionError("broker unreachable")
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr("simulator.tasks.check_message.delay", broker_down)
+    monkeypatch.setattr("feedback.tasks.score_message.delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        message, _ = actions.do_post_trainee_message(certified_trainee, live_session, "t1", "Tell me more about that.")
+    message.refresh_from_db()
+    assert message.crisis_checked_at is not None and message.crisis["level"] == "none"
+    assert MessageScore.objects.filter(message=message).exists()
+
+
 def test_policy_page_is_for_staff(client, supervisor, trainee):
     client.force_login(trainee)
     assert client.get(reverse("crisis_policy")).status_code == 403

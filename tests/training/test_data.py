@@ -267,3 +267,10 @@ def test_build_dataset_command_records_a_dataset_version(capsys):
     assert row.status == DatasetVersion.READY and row.train_examples + row.valid_examples > 0
     assert row.manifest["content_hash"] == row.content_hash and row.version in capsys.readouterr().out
     assert (row.manifest["options"]["sources"]) == ["annomi", "counselchat"]
+
+
+def test_build_dataset_refuses_a_negative_repeat_cap():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--max-target-repeats must be 0"):
+        call_command("build_dataset", max_target_repeats=-1)

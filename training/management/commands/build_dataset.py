@@ -33,6 +33,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the manifest as JSON")
 
     def handle(self, *args, **options):
+        if options["max_target_repeats"] is not None and options["max_target_repeats"] < 0:
+            raise CommandError("--max-target-repeats must be 0 (no limit) or more")
         sources = [s for s in options["sources"].split(",") if s]
         unknown = set(sources) - set(SOURCES)
         if unknown:
