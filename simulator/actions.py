@@ -55,6 +55,7 @@ def request_check(message):
     """
 
     def enqueue():
+        from config.celery import queue_or_run
         from simulator import tasks
         from simulator.safety import do_check_message
 
@@ -62,14 +63,7 @@ def request_check(message):
         for receiver, result in message_stored.send_robust(sender=Message, message=message):
             if isinstance(result, Exception):
                 log.error("message_stored receiver %r failed", receiver, exc_info=result)
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            do_check_message(message.pk)
-            return
-        try:
-            tasks.check_message.delay(message.pk)
-        except Exception:
-            log.exception("could not queue the crisis check of message %s; checking in-process", message.pk)
-            do_check_message(message.pk)
+        queue_or_run(tasks.check_message, do_check_message, message.pk, what=f"the crisis check of message {message.pk}")
 
     transaction.on_commit(enqueue)
 

@@ -100,7 +100,10 @@ def test_rolling_back_with_nothing_promoted_is_refused(admin_user):
         do_rollback_model(admin_user)
 
 
-def test_workers_pick_up_a_promoted_version_without_a_restart(admin_user, monkeypatch, settings):
+@pytest.fixture
+def scripted_serving(monkeypatch, settings):
+    """Serving with fake backends named after their adapter and a clock the test moves:
+    returns (base backend, clock, adapter paths built)."""
     built = []
 
     def fake_build(adapter_path, explicit_base=False):
@@ -118,7 +121,11 @@ def test_workers_pick_up_a_promoted_version_without_a_restart(admin_user, monkey
     monkeypatch.setattr(serving.time, "monotonic", lambda: clock[0])
     settings.PIXEL_SERVING_CHECK_SECONDS = 5
     serving.reset()
+    return base, clock, built
 
+
+def test_workers_pick_up_a_promoted_version_without_a_restart(admin_user, scripted_serving):
+    base, clock, built = scripted_serving
     first = serving.serving_backend()
     assert first.model_id == "base" and serving.serving_backend() is first
     good = make_version("good", 0.9, 1.0, path="/adapters/good.gguf")
@@ -155,30 +162,17 @@ def test_with_nothing_promoted_workers_use_the_process_backend(fake_llm):
 
 
 def test_with_nothing_promoted_the_shipped_adapter_serves_until_a_promotion_or_the_switch(
-        admin_user, monkeypatch, settings, tmp_path):
+        admin_user, monkeypatch, settings, tmp_path, scripted_serving):
     import json
 
     from training import conf
 
+    base, clock, _ = scripted_serving
     (tmp_path / "default.json").write_text(json.dumps({"version": "lora-shipped", "file": "lora-shipped.gguf",
                                                        "sha256": "ab" * 32}))
     monkeypatch.setattr(conf, "ARTIFACTS_DIR", tmp_path)
     monkeypatch.setenv("PIXEL_LLM_BACKEND", "llama")  # only llama can carry an adapter
-
-    def fake_build(adapter_path, explicit_base=False):
-        backend = FakeBackend(["hello"])
-        backend.model_id = adapter_path or "base"
-        return backend
-
-    base = FakeBackend(["hello"])
-    base.model_id = "base"
-    clock = [1000.0]
-    monkeypatch.setattr(serving, "_build", fake_build)
-    monkeypatch.setattr(serving, "get_backend", lambda: base)
-    monkeypatch.setattr(serving.time, "monotonic", lambda: clock[0])
-    settings.PIXEL_SERVING_CHECK_SECONDS = 5
     settings.PIXEL_SHIPPED_ADAPTER = True
-    serving.reset()
 
     assert serving.serving_backend().model_id == str(tmp_path / "lora-shipped.gguf")
     assert serving.serving_version_name() == "lora-shipped"
