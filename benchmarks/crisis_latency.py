@@ -60,6 +60,7 @@ def main():
         r = results[name]
         print(f"{name:22} {r['n']:5} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['p99_ms']:8.2f} {r['max_ms']:8.2f}")
     out = ROOT / "benchmarks" / "results" / "crisis_latency.json"
+    out.parent.mkdir(parents=True, exist_ok=True)  # git-ignored, so absent in a fresh clone
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")
 

@@ -16,7 +16,7 @@ from .rules import CATEGORIES, RISK_CATEGORIES
 __all__ = ["LEVELS", "CATEGORIES", "RISK_CATEGORIES", "RULES_VERSION", "check", "is_crisis", "rules_flagged"]
 
 LEVELS = ["none", "low", "moderate", "high", "imminent"]
-RULES_VERSION = "rules-1"
+RULES_VERSION = "rules-2"
 # Longer text is cut here: a chat message never comes close, and the cap bounds the time spent.
 MAX_CHARS = 50_000
 SPEAKERS = ("client", "trainee")

@@ -37,7 +37,7 @@ MEANS = (r"(?:pills?|tablets?|meds|medications?|medicine|paracetamol|tylenol|ace
          r"bleach|antifreeze|poison|pesticide|weedkiller|carbon monoxide|charcoal|exhaust|helium|plastic bag)")
 PLACES = r"(?:bridge|building|roof|rooftop|cliff|balcony|window|overpass|parking garage|tower|train|tracks|traffic|highway|car|bus|subway)"
 TIMING = (r"\b(?:tonight|today|right now|now|tomorrow|this (?:morning|afternoon|evening|weekend|week)|in (?:an|a few|\d+) "
-          r"(?:hours?|minutes?|days?)|after (?:everyone|they|my \w+) (?:is|are|goes|go|falls?) (?:asleep|to sleep|out|to bed|to work)|"
+          r"(?:hours?|minutes?|days?)|after (?:everyone|they|my \w+)(?:'s| is| are| goes| go| falls?) (?:asleep|to sleep|out|to bed|to work)|"
           r"on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|this is (?:it|the night|the day)|soon)\b")
 RECENT = r"\b(?:again|last night|yesterday|today|tonight|this (?:morning|week)|just|deeper|more and more|every (?:day|night)|relapsed?|worse|can'?t stop)\b"
 PERSON = (r"(?:him|her|them|someone|somebody|people|everyone|everybody|anyone|anybody|that (?:guy|girl|man|woman|bitch|bastard|kid)|"
@@ -45,6 +45,11 @@ PERSON = (r"(?:him|her|them|someone|somebody|people|everyone|everybody|anyone|an
           r"neighbou?r|brother|sister|teacher|boyfriend|girlfriend|bf|gf|coworkers?|roommate|stepdad|stepmom|friend)s?|"
           r"(?:his|her|their) (?:\w+ )?(?:wife|husband|family|kids?|children|friends?)|the (?:whole )?(?:class|school|office)|"
           r"them all|all of them)")
+
+# Compiled the way rules are: the text they search has doubled letters squeezed ("tomorow", "son"),
+# so the raw sources would never match "tomorrow", "soon", "asleep" or "deeper".
+_TIMING = re.compile(squeeze_pattern(TIMING))
+_RECENT = re.compile(squeeze_pattern(RECENT))
 
 
 @dataclass(frozen=True)
@@ -76,21 +81,30 @@ RULES = [
     # Method (C-SSRS 3): thinking about how.
     _rule("method", rf"\b(?:overdos(?:e|ing)|od(?:ing)?) on\b|\b(?:hang|hung|shoot|shot|drown|poison|suffocat|starv|gas|stab|electrocut)\w* my ?self\b|\bslit(?:ting)? my (?:wrists?|throat)\b|\bjump(?:ing)? (?:off|from|in front of|into|under) (?:a|the|my|that) (?:\w+ )?{PLACES}\b|\b(?:drive|driving|crash(?:ing)?) (?:my car )?(?:into|off) (?:a|the) (?:wall|tree|bridge|cliff|truck|oncoming)\b|\b(?:step|walk|lie|lay) (?:in front of|onto|on) (?:a|the) (?:train|tracks|bus|traffic|truck)\b", past_category="past_ideation"),
     _rule("method", rf"\b(?:how|ways?|method|best way|easiest way|painless way) (?:i (?:would|could|will|might|'d) |to )?(?:do it|kill my ?self|die|end it|end my life|commit suicide|off my ?self)\b|\b(?:with|using|take|taking|swallow(?:ing)?|down(?:ing)?) (?:all )?(?:my |the |a |some |those |these )?(?:\w+ )?{MEANS}\b(?=.{{0,60}}\b(?:die|dead|kill|end (?:it|my life)|suicide|overdose|never wake)\b)|\b(?:die|dead|kil\w* my ?self|end (?:it|my life)|suicide|overdose)\b.{{0,60}}\b(?:with|using|by taking|by swallowing) (?:all )?(?:my |the |a |some )?(?:[\w']+ )?{MEANS}\b", past_category="past_ideation"),
+    # Going to take all of one's pills is an overdose stated as an intent ("I'm going to take my
+    # meds tonight" is not: the amount is what makes it).
+    _rule("intent", rf"\b(?:i'?m|im|i am|going to|gonna|about to|i'?ll|i will|i want to|i wanna|tempted to|ready to) (?:just )?(?:take|swallow|down|neck) (?:(?:all|every one|every single one|the (?:whole|rest|lot)|a (?:whole )?bottle|(?:a )?handfuls?|[1-9]\d+|enough|too many|a bunch|loads?) (?:of )?(?:my |the |these |those )?(?:\w+ )?{MEANS}|(?:everything|all of it|the lot|whatever) (?:in|from|i (?:can find|have|could find)))\b(?! (?:for|as|like) )"),
     # Intent (C-SSRS 4): going to act.
-    _rule("intent", rf"\b(?:i'?m|im|i am|i'll|i will|i'?m gonna|im gonna|gonna|i'?m going to|im going to|i am going to|i am gonna|i am about to|i am ready to|i am really going to|i am finally going to|i've decided to|i decided to|decided to|i intend to|i'm finally going to|i'll finally|i have to|i'm about to|i'm ready to|i'm definitely|i'm really going to) (?:\w+ )?(?:{KILL} {SELF}|end it(?: all)?|commit suicide|end things|do it (?:tonight|today|now|this time|soon)|go through with it|die (?:tonight|today|soon)|not be here (?:tomorrow|much longer|for long)|off my ?self|unalive my ?self)\b|\b(?:intend|intention|intent|determined) to (?:die|kill my ?self|end it|end my life|act on)\b"),
-    _rule("intent", r"\b(?:won'?t|will not) be (?:here|around|alive) (?:tomorrow|much longer|for (?:much )?long|next (?:week|month|year)|by (?:tomorrow|monday|the weekend|then))\b|\bthis is my (?:last|final) (?:post|message|day|night|goodbye|note)\b|\b(?:my|the) last (?:day|night) (?:of my life|alive|on earth)\b", negatable=False, needs_person=False),
+    _rule("intent", rf"\b(?:i'?m|im|i am|i'll|i will|i'?m gonna|im gonna|gonna|i'?m going to|im going to|i am going to|i am gonna|i am about to|i am ready to|i am really going to|i am finally going to|i've decided to|i decided to|decided to|i intend to|i'm finally going to|i'll finally|i have to|i'm about to|i'm ready to|i'm definitely|i'm really going to) (?:\w+ )?(?:{KILL} {SELF}|end it(?: all)?|commit suicide|end things|do it (?:tonight|today|now|this time|soon)|go through with it|die (?:tonight|today|soon)|not be here (?:tomorrow|much longer|for long)|off my ?self|unalive my ?self|kms|jump(?= *(?:[.!,;]|$|now|tonight|today|off|from|in front)))\b|\b(?:intend|intention|intent|determined) to (?:die|kill my ?self|end it|end my life|act on)\b"),
+    _rule("intent", r"\b(?:won'?t|will not|(?:am|'m|im) not (?:going to|gonna)|not going to|not gonna) be (?:here|around|alive) (?:(?:after|past|beyond) (?:tomorrow|tonight|today|this week(?:end)?|the weekend|\w+day)|tomorrow|much longer|for (?:much )?long|next (?:week|month|year)|by (?:tomorrow|\w+day|the weekend|then|next week))\b|\b(?:don'?t|do not|can'?t|cannot) see my ?self (?:being |still |staying )?(?:alive|here|around|making it|living) (?:next|by|past|through|after|in|for|much|until)\b|\bthis (?:is|will be|'ll be|is going to be) my (?:last|final) (?:post|message|day|night|goodbye|note)\b|\b(?:my|the) last (?:day|night) (?:of my life|alive|on earth)\b", negatable=False, needs_person=False),
+    # A time attached to the act is intent ("kms tonight"); so are the euphemisms people use for it
+    # ("checking out tonight", "tomorrow might be it"), kept narrow so "tomorrow might be it for the
+    # exam" and "checking out of the hotel" stay out.
+    _rule("intent", r"\b(?:kms|kill my ?self|end (?:it all|my life)|unalive my ?self|commit suicide|do it) (?:tonight|today|right now|tomorrow|this (?:weekend|week|morning|evening)|on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b|\b(?:i'?m|im|i am|going to|gonna|about to|i'?ll|i will) (?:finally )?check(?:ing)? out (?:tonight|today|early|for good|permanently|of (?:life|this world|here for good))\b|\b(?:tomorrow|tonight|today) (?:might|may|could|will|is going to|'s going to) be (?:it|the end)\b(?! (?:for|then|of)\b| *\?)"),
     # Plan (C-SSRS 5): worked out when, where, how.
     _rule("plan", r"\b(?:i (?:have|'ve got|got) (?:a|the|my) plan|my plan is|my plan to (?:die|kill|end)|(?:made|make|making|have|had|got|worked out|figured out) (?:a |the |my )?plans? (?:to|for|of) (?:kill|die|end|suicide|commit|do it|my death|ending)|planned (?:it|out|my (?:suicide|death)|how|when|where|to (?:kill|die|end))|planning (?:to (?:kill|die|end|commit|do it)|my (?:suicide|death)|how|when)|(?:worked|figured) out (?:how|when|where) (?:to|i'?ll|i will|i'm going to)|(?:picked|chose|chosen|set|decided on) (?:a|the) (?:date|day|time|place|spot|bridge)|suicide plan)\b"),
     _rule("plan", r"\b(?:when|where|how) i'?(?:ll| will|'m going to|m gonna|m going to) (?:do it|kill my ?self|end it|die)\b"),
     # Preparatory behaviour (C-SSRS behaviour): means in hand, notes, goodbyes.
     _rule("preparatory", rf"\b(?:bought|buying|buy|got|getting|collected|collecting|saving|saved|stockpil\w*|hoard\w*|gathering|gathered|ordered|picked up) (?:up )?(?:a |the |some |enough |all (?:my |the )?|my |extra )?(?:\w+ )?(?:{MEANS})(?: and \w+)?\b(?=.{{0,80}}\b(?:die|dead|kill|end (?:it|my life)|suicide|overdose|od|do it|for when|enough|just in case|ready|tonight)\b)|\b(?:stockpil\w*|hoard\w*|saving up|saved up) (?:my |all my |enough )?(?:pills|meds|medication|tablets|sleeping pills|painkillers)\b"),
-    _rule("preparatory", r"\b(?:wrote|writing|written|write|left|leaving) (?:a|my|the|some) (?:suicide|goodbye|last|final) (?:note|letters?|messages?)\b|\bsuicide note\b|\bgood ?bye (?:everyone|world|forever|cruel world|all)\b|\b(?:by the time|when) (?:you|anyone|someone|they|people) (?:read|reads|see|sees|find|finds) this\b", needs_person=False),
+    _rule("preparatory", r"\b(?:wrote|writing|written|write|left|leaving) (?:a|my|the|some) (?:suicide|goodbye|last|final) (?:note|letters?|messages?)\b|\bsuicide note\b|\b(?:wrote|writing|written|write|left|leaving|recorded|recording) (?:\w+ ){0,4}(?:notes?|letters?|messages?|videos?) (?:\w+ ){0,4}for (?:after|when) i'?m (?:gone|dead|not here)\b|\bgood ?bye (?:everyone|world|forever|cruel world|all)\b|\b(?:by the time|when) (?:you|anyone|someone|they|people) (?:read|reads|see|sees|find|finds) this\b", needs_person=False),
+    # Means acquired after saying why ("I can't go on. I bought a gun.")
+    _rule("preparatory", rf"\b(?:die|dead|kill my ?self|suicide|suicidal|end (?:it|my life)|can'?t (?:go on|do this any ?more)|no (?:point|reason) (?:in )?(?:living|going on)|don'?t want to (?:live|be here))\b.{{0,120}}\b(?:i )?(?:bought|got|ordered|picked up|have|'ve got) (?:myself )?(?:a |the |some |enough )?(?:\w+ )?(?:{MEANS})\b", negatable=False),
     # Whose goodbyes and belongings: "have you been saying goodbye?" is the C-SSRS question a
     # counsellor asks, not a disclosure, so these take their subject from the clause.
     _rule("preparatory", r"\b(?:giving|gave|give|given) away (?:all )?(?:my|of my) (?:things|stuff|possessions|belongings|cat|dog|pets?|clothes|games|money)\b|\b(?:put|putting|get|getting|got) my (?:affairs|things|life) in order\b|\b(?:said|saying|say) (?:my )?goodbyes?\b"),
-    _rule("preparatory", rf"\b(?:have|got|holding|hold|put|tied|tying|tie) (?:the |a |my )?(?:\w+ )?(?:{MEANS}) (?:ready|here|in (?:my|front of me|hand)|next to me|beside me|with me|around my neck|on the (?:table|bed|desk)|set up|tied)\b|\b(?:noose|rope|belt) (?:is )?(?:ready|tied|set up|around my neck)\b|\b(?:standing|sitting|i'm) (?:on|at) (?:the )?(?:edge|ledge)\b|\b(?:loaded|cocked) (?:the|my) gun\b|\bgun (?:is )?(?:loaded|in my (?:hand|mouth))\b"),
+    _rule("preparatory", rf"\b(?:have|got|holding|hold|put|tied|tying|tie) (?:the |a |my )?(?:\w+ )?(?:{MEANS}) (?:ready|here|in (?:my|front of me|hand)|next to me|beside me|with me|around my neck|on the (?:table|bed|desk)|set up|tied)\b|\b(?:noose|rope|belt) (?:is )?(?:ready|tied|set up|around my neck)\b|\b(?:standing|sitting|i'm) (?:on|at) (?:the )?(?:edge|ledge)\b|\b(?:standing|sitting|perched|climbed|climbing) (?:up )?(?:on|onto|over) (?:the |a )?(?:edge of (?:the |a )?)?(?:ledge|railing|roof|rooftop|bridge|cliff|tracks|parapet|balcony rail\w*)\b|\b(?:loaded|cocked) (?:the|my) gun\b|\bgun (?:is )?(?:loaded|in my (?:hand|mouth))\b"),
     # Actual attempt, past or just now.
-    _rule("past_attempt", rf"\b(?:tried|try|trying|attempted|attempt|attempting) (?:to )?(?:{KILL} {SELF}|suicide|end it|end my life|hang my ?self|overdose|od|jump|die)\b|\b(?:my|a|the|his|her|previous|prior|last|first|second|third|failed|botched|serious) (?:\w+ )?(?:suicide attempts?|attempts? (?:at|on) (?:suicide|my life))\b|\b(?:my|previous|prior) (?:last |first |second |third )?attempts?\b(?= (?:was|failed|went|didn'?t|in|at|when|left|landed))|\bsurvived (?:a|my|an|the|two|three|\d) (?:suicide )?attempts?\b|\b(?:i|i've|ive|i have) (?:overdosed|od'?d|od'ed|slit my wrists?|hung my ?self|hanged my ?self|shot my ?self|jumped off)\b|\b(?:stomach pumped|woke up in (?:the )?(?:hospital|icu|er) after)\b|\b(?:just |already )?(?:took|swallowed|taken|downed|ate) (?:all|a whole|the whole|a bunch of|a lot of|handfuls? of|\d+|forty|fifty|thirty|twenty) (?:of )?(?:my |the |those )?(?:\w+ )?(?:pills|tablets|meds|bottle|pack)\b", past_category="past_attempt"),
+    _rule("past_attempt", rf"\b(?:tried|try|trying|attempted|attempt|attempting) (?:to )?(?:{KILL} {SELF}|suicide|end it|end my life|hang my ?self|overdose|od|jump|die)\b|\b(?:my|a|the|his|her|previous|prior|last|first|second|third|failed|botched|serious) (?:\w+ )?(?:suicide attempts?|attempts? (?:at|on) (?:suicide|my life))\b|\b(?:my|previous|prior) (?:last |first |second |third )?attempts?\b(?= (?:was|failed|went|didn'?t|in|at|when|left|landed))|\bsurvived (?:a|my|an|the|two|three|\d) (?:suicide )?attempts?\b|\b(?:i|i've|ive|i have) (?:overdosed|od'?d|od'ed|slit my wrists?|hung my ?self|hanged my ?self|shot my ?self|jumped off)\b|\b(?:stomach pumped|woke up in (?:the )?(?:hospital|icu|er) after)\b|\b(?:just |already )?(?:took|swallowed|taken|downed|ate) (?:all|a whole|the whole|a bunch of|a lot of|handfuls? of|\d+|forty|fifty|thirty|twenty) (?:of )?(?:my |the |those )?(?:\w+ )?(?:pills|tablets|meds|bottle|pack)\b|\b(?:just |already )?(?:took|swallowed|taken|downed) (?:everything|all of it|the lot|whatever) (?:in|from|i (?:could find|had|found))\b", past_category="past_attempt"),
     # Non-suicidal self-injury.
     _rule("self_harm", r"\b(?:cut|cutting|cuts|burn|burning|burned|burnt|hurt|hurting|harm|harming|hit|hitting|scratch|scratching|punch|punching|bruise|bruising|carve|carving|starve|starving) (?:my ?self|my (?:arms?|wrists?|legs?|thighs?|skin|stomach|face|hands?|body))\b|\bself[ -]?(?:harm\w*|injur\w*|mutilat\w*)\b|\b(?:relapsed?|relapsing) (?:on|with|into)? ?(?:cutting|self[ -]?harm)|\bi cut again\b", past_category="past_self_harm"),
     # Harm to others.
@@ -223,7 +237,7 @@ def find(normalised: str) -> list[Hit]:
                     continue
             if rule.past_category and category not in ("third_party",):
                 clause = normalised[left:right]
-                if _PAST.search(clause) or (_PAST_VERB.match(matched) and not _PRESENT.search(clause) and not re.search(RECENT, clause)):
+                if _PAST.search(clause) or (_PAST_VERB.match(matched) and not _PRESENT.search(clause) and not _RECENT.search(clause)):
                     if category != "past_attempt":
                         category = rule.past_category
             hits.append(Hit(category, s, e, number))
@@ -232,7 +246,7 @@ def find(normalised: str) -> list[Hit]:
 
 def level_for(categories: set[str], normalised: str, hits: list[Hit]) -> str:
     """The C-SSRS-style level for the categories found (see docs/crisis.md for the table)."""
-    timing = bool(re.search(TIMING, normalised))
+    timing = bool(_TIMING.search(normalised))
     current_ideation = bool(categories & {"wish_dead", "suicidal_thoughts", "method", "intent", "plan"})
     level = "none"
 

@@ -35,7 +35,46 @@ EXPLICIT = [
     "I'm going to slit my wrists tonight.",
     "I picked the date, it's Friday.",
     "I'm going to stab my stepdad when he gets home.",
+    # Found missing in a later review; each was "none" or "moderate" before.
+    "I'm going to take all my pills tonight.",
+    "I'm going to swallow a whole bottle of tylenol.",
+    "I'm standing on the bridge right now.",
+    "This will be my last post.",
+    "I've written letters to my family for after I'm gone.",
+    "I just swallowed everything in the medicine cabinet.",
+    "I'm not going to be here after tomorrow.",
+    "I don't see myself being alive next week.",
+    "i'm gonna kms",
+    "I can't go on. I bought a gun.",
+    "There's no point anymore, I'm checking out tonight.",
+    "I'm trying to hold on but tomorrow might be it.",
 ]
+
+
+@pytest.mark.parametrize("text", [
+    "I will kill myself tomorrow.",  # "tomorrow", "soon" and "asleep" once never counted as timing
+    "I'm going to end it soon.",
+    "I'll do it after everyone's asleep, I'm going to kill myself.",
+    "kms tonight",
+    "I'm going to take all my pills tonight.",
+    "I just swallowed everything in the medicine cabinet.",
+])
+def test_the_act_with_a_time_or_under_way_is_imminent(text):
+    assert run(text)["level"] == "imminent", run(text)
+
+
+@pytest.mark.parametrize("text", [
+    "I'm going to take my meds tonight.",
+    "I'm going to take 2 tablets of ibuprofen for my headache.",
+    "I'm going to take all of the exams this year.",
+    "I'm going to jump in the pool.",
+    "Tomorrow might be it for the exam results.",
+    "Will tomorrow be it?",
+    "I'm checking out of the hotel tonight.",
+    "I bought a gun for hunting season.",
+])
+def test_ordinary_plans_that_share_the_words_are_not_risk(text):
+    assert run(text)["level"] == "none", run(text)
 
 
 @pytest.mark.parametrize("text", EXPLICIT)
@@ -119,6 +158,10 @@ def test_third_person_is_a_low_concern_not_the_speakers_risk(text):
     # The C-SSRS preparatory-behaviour question; it once paused the trainee's own session.
     "Have you done anything to prepare, like giving things away or saying goodbye?",
     "Are you saying goodbye to people?",
+    "Are you going to kill yourself tomorrow?",
+    "Have you bought a gun?",
+    "If you're going to jump, call someone first.",
+    "Have you written letters for after you're gone?",
 ])
 def test_questions_to_someone_else_are_not_the_speakers_risk(text):
     assert run(text)["level"] == "none", run(text)
@@ -198,3 +241,14 @@ def test_normalise_keeps_an_index_for_every_character():
     assert len(normalised) == len(index)
     assert all(0 <= i < len(text) for i in index)
     assert "kil myself" in normalised
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("!!k1ll mys3lf", "!!kil myself"),
+    ("I w@nt\t\tto  k!ll\tmyself", "i want to kil myself"),  # tabs and runs of spaces become one space
+    ("back in 2019 at 10pm I took 40mg", "back in 2019 at 10pm i tok 40mg"),  # numbers stay numbers
+])
+def test_normalise_rewrites_only_what_needs_it(text, expected):
+    normalised, index = normalise(text)
+    assert normalised == expected
+    assert len(index) == len(normalised)
