@@ -48,6 +48,13 @@ EXPLICIT = [
     "I can't go on. I bought a gun.",
     "There's no point anymore, I'm checking out tonight.",
     "I'm trying to hold on but tomorrow might be it.",
+    "I've got the pills lined up on my desk.",
+    "I've been researching how many pills it takes.",
+    "I looked up how to tie a noose.",
+    "I held the knife to my wrist last night.",
+    "I can't take it anymore, I'm going to end this tonight.",
+    "I'll be gone by morning.",
+    "I'm going to make them pay, I have my dad's gun.",
 ]
 
 
@@ -72,6 +79,11 @@ def test_the_act_with_a_time_or_under_way_is_imminent(text):
     "Will tomorrow be it?",
     "I'm checking out of the hotel tonight.",
     "I bought a gun for hunting season.",
+    "I'm going to cut class tomorrow.",
+    "I'm going to end this meeting now.",
+    "I looked up how to tie a tie.",
+    "How many pills should I take for a headache?",
+    "I just want to disappear for a few days.",
 ])
 def test_ordinary_plans_that_share_the_words_are_not_risk(text):
     assert run(text)["level"] == "none", run(text)
@@ -133,10 +145,23 @@ def test_negated_statements_are_not_risk(text):
     assert run(text)["level"] == "none", run(text)
 
 
+@pytest.mark.parametrize("text, category", [
+    # The negation is part of what is said, not a denial of it.
+    ("Everyone would be better off without me.", "wish_dead"),
+    ("I'd rather not be alive.", "wish_dead"),
+    ("I'm a burden, I should just disappear.", "wish_dead"),
+    ("He's going to kill me when he finds out.", "abuse"),  # contracted: once missed
+    ("I'm going to cut tonight.", "self_harm"),
+])
+def test_statements_once_missed(text, category):
+    assert category in run(text)["categories"], run(text)
+
+
 def test_negation_does_not_swallow_the_opposite():
     assert "wish_dead" in run("I'm not okay, I want to die.")["categories"]
     assert "suicidal_thoughts" in run("I can't stop thinking about killing myself.")["categories"]
     assert "wish_dead" in run("I'm not suicidal but I don't want to live anymore.")["categories"]
+    assert run("I don't think they'd be better off without me.")["level"] == "none"
 
 
 @pytest.mark.parametrize("text", [
