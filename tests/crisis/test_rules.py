@@ -55,6 +55,15 @@ EXPLICIT = [
     "I can't take it anymore, I'm going to end this tonight.",
     "I'll be gone by morning.",
     "I'm going to make them pay, I have my dad's gun.",
+    # Method acts from the Suicide Risk Lexicon's active-ideation list, said as intent or wish.
+    "I'm going to overdose.",
+    "I'm going to blow my brains out.",
+    "I want to drink myself to death.",
+    "I want to slash my wrists.",
+    "I'm going to jump out of the window.",
+    "I'm going to run in front of traffic.",
+    "I keep thinking about crashing my car.",
+    "I'm going to od",
 ]
 
 
@@ -84,6 +93,12 @@ def test_the_act_with_a_time_or_under_way_is_imminent(text):
     "I looked up how to tie a tie.",
     "How many pills should I take for a headache?",
     "I just want to disappear for a few days.",
+    "I'm going to pull the trigger on the new job offer.",
+    "I want to drown my sorrows tonight.",
+    "I'm going to crash at my friend's place.",
+    "I'm going to cut the cake.",
+    "I want to cut my hair short.",
+    "I'm going to stop living in the past.",
 ])
 def test_ordinary_plans_that_share_the_words_are_not_risk(text):
     assert run(text)["level"] == "none", run(text)
@@ -152,6 +167,12 @@ def test_negated_statements_are_not_risk(text):
     ("I'm a burden, I should just disappear.", "wish_dead"),
     ("He's going to kill me when he finds out.", "abuse"),  # contracted: once missed
     ("I'm going to cut tonight.", "self_harm"),
+    ("I just want to stop living.", "wish_dead"),
+    ("Why am I still alive?", "wish_dead"),
+    ("I'm done with living.", "wish_dead"),
+    ("I wish it would all end.", "wish_dead"),
+    ("I have the urge to cut.", "self_harm"),
+    ("I bang my head against the wall when I get like this.", "self_harm"),
 ])
 def test_statements_once_missed(text, category):
     assert category in run(text)["categories"], run(text)
@@ -186,6 +207,7 @@ def test_third_person_is_a_low_concern_not_the_speakers_risk(text):
     "Are you going to kill yourself tomorrow?",
     "Have you bought a gun?",
     "If you're going to jump, call someone first.",
+    "Do you think about overdosing?",
     "Have you written letters for after you're gone?",
 ])
 def test_questions_to_someone_else_are_not_the_speakers_risk(text):
