@@ -137,7 +137,7 @@ RULES = [
 
 # Third-person variants of the self rules: "she wants to kill herself" is a third-party concern.
 _THIRD = [
-    _rule("third_party", rf"\b(?:want|wants|wanted|going|tried|trying|attempted|thinking about|thought about|threaten\w*) (?:to )?(?:{KILL} {OTHER_SELF}|commit suicide|end (?:his|her|their) life|die)\b|\b(?:{KILL}|hang|cut|cutting|hurt|hurting|harm|harming) {OTHER_SELF}\b"),
+    _rule("third_party", rf"\b(?:want|wants|wanted|going|tried|trying|attempted|thinking about|thought about|threaten\w*) (?:to )?(?:{KILL} {OTHER_SELF}|commit suicide|end (?:his|her|their) life|die|overdos\w*|od|jump off (?:a|the) \w+)\b|\b(?:{KILL}|hang|cut|cutting|hurt|hurting|harm|harming) {OTHER_SELF}\b"),
 ]
 RULES += _THIRD
 

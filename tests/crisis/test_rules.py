@@ -190,6 +190,7 @@ def test_negation_does_not_swallow_the_opposite():
     "He told me he wants to kill himself.",
     "My brother has been suicidal for months.",
     "She killed herself last year.",
+    "She's going to overdose if nobody helps her.",
 ])
 def test_third_person_is_a_low_concern_not_the_speakers_risk(text):
     result = run(text)
