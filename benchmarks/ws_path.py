@@ -104,6 +104,7 @@ def bench_env(args, workdir):
         "PIXEL_MESSAGES_PER_MINUTE": "100000",
         "PIXEL_REPLY_STALE_SECONDS": str(int(args.reply_timeout) + 30),
         "PIXEL_LOG_LEVEL": "INFO",
+        "PIXEL_LLM_SHARED_STATE": "false" if args.no_shared_state else "true",
     })
     if args.mode == "celery":
         env.update({"DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url,
@@ -190,10 +191,16 @@ def start_services(args, env, port):
     try:
         server.wait_for(listening, 60)
         if args.mode == "celery":
-            worker = Child("worker", [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "inference,safety,default",
-                                      "-P", "solo", "-n", f"bench-{os.getpid()}@localhost", "-l", "info"], env)
-            children.append(worker)
-            worker.wait_for(lambda: "ready." in worker.output(), 120)
+            # The first worker takes every queue; more workers (--workers) take replies only, each
+            # its own process with its own model, sharing saved KV states through Redis.
+            for k in range(args.workers):
+                queues = "inference,safety,default" if k == 0 else "inference"
+                worker = Child(f"worker{k + 1}" if k else "worker",
+                               [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues, "-P", "solo",
+                                "-n", f"bench-{os.getpid()}-{k}@localhost", "-l", "info"], env)
+                children.append(worker)
+            for worker in children[1:]:
+                worker.wait_for(lambda w=worker: "ready." in w.output(), 120)
     except BaseException:
         for child in reversed(children):
             child.stop()
@@ -545,6 +552,9 @@ def main():
     parser.add_argument("--reply-timeout", type=float, default=60.0, help="seconds a reply may take before it counts as timed out")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-raw", action="store_true", help="skip the direct llama-cpp-python comparison")
+    parser.add_argument("--workers", type=int, default=1, help="Celery worker processes (one model each) for replies")
+    parser.add_argument("--load-only", action="store_true", help="only the 1/4/16 concurrent-session phases")
+    parser.add_argument("--no-shared-state", action="store_true", help="each worker keeps its own KV states (PIXEL_LLM_SHARED_STATE=false)")
     args = parser.parse_args()
     plan = dict(PLANS["quick" if args.quick else "full"])
     if args.think:
@@ -598,7 +608,8 @@ def run(args, plan, env, workdir, children):
     report = {"mode": args.mode, "plan": "quick" if args.quick else "full", "command": " ".join([".venv/bin/python", *sys.argv]),
               "date": datetime.now(UTC).isoformat(timespec="seconds"), "cpu_count": os.cpu_count(),
               "machine": platform.machine(), "think_seconds": plan["think"], "reply_timeout": timeout,
-              "llm_threads": os.environ.get("PIXEL_LLM_THREADS", "1 (default)")}
+              "llm_threads": os.environ.get("PIXEL_LLM_THREADS", "1 (default)"), "workers": args.workers,
+              "shared_kv_state": not args.no_shared_state}
 
     def sessions(n, exchanges=0):
         pairs = [fixtures.session(exchanges) for _ in range(n)]
@@ -613,7 +624,7 @@ def run(args, plan, env, workdir, children):
 
     # One session: turn 1, and turn 20 after a live turn 19.
     turn1, turn19, turn20 = [], [], []
-    for _ in range(plan["repeats"]):
+    for _ in range(0 if args.load_only else plan["repeats"]):
         turn1 += asyncio.run(run_sequence(base, sessions(1), [1], timeout, pause))
         r = asyncio.run(run_sequence(base, sessions(1, exchanges=18), [19, 20], timeout, pause))
         turn19.append(r[0])
@@ -623,7 +634,7 @@ def run(args, plan, env, workdir, children):
 
     # Four sessions taking turns on the worker: every reply follows another session's.
     turns_19, turns_20 = [], []
-    for _ in range(plan["groups"]):
+    for _ in range(0 if args.load_only else plan["groups"]):
         r = asyncio.run(run_sequence(base, sessions(4, exchanges=18), [19, 20], timeout, pause))
         turns_19 += r[:4]
         turns_20 += r[4:]
@@ -654,7 +665,7 @@ def run(args, plan, env, workdir, children):
     children.clear()
 
     raw, raw_out = None, None
-    if not args.no_raw:
+    if not (args.no_raw or args.load_only):
         print("direct llama-cpp-python on the same prompts ...", flush=True)
         raw = Raw()
         raw_out = raw_measurements(raw, [r for r in turn1 if r["ok"]], [r for r in turn20 if r["ok"]],

@@ -37,6 +37,9 @@ class LLMConfig:
     openai_api_key: str = ""
     openai_timeout: float = 60.0
     state_cache_mb: int = 256
+    # Redis URL for saved KV states shared by all inference workers ("" = each worker keeps its own).
+    shared_state_url: str = ""
+    shared_state_ttl: int = 1800
     # How much of the persona card the prompt carries (modelserve.prompt.PromptStyle.card).
     prompt_card: str = "short"
     # The fake backend's pause between words: lets browser tests reload in the middle of a reply.
@@ -67,6 +70,8 @@ def load_config() -> LLMConfig:
         openai_api_key=env_str("PIXEL_OPENAI_API_KEY", ""),
         openai_timeout=env_float("PIXEL_OPENAI_TIMEOUT", LLMConfig.openai_timeout),
         state_cache_mb=env_int("PIXEL_LLM_STATE_CACHE_MB", LLMConfig.state_cache_mb, minimum=0),
+        shared_state_url=env_str("REDIS_URL", "") if env_bool("PIXEL_LLM_SHARED_STATE", True) else "",
+        shared_state_ttl=env_int("PIXEL_LLM_SHARED_STATE_TTL", LLMConfig.shared_state_ttl, minimum=60),
         prompt_card=prompt_card,
         fake_delay_ms=env_int("PIXEL_FAKE_LLM_DELAY_MS", 0, minimum=0),
     )

@@ -1,7 +1,13 @@
 """Saved KV states of recent conversations, least recently used first out, bounded in bytes."""
 
+import array
+import hashlib
+import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,3 +49,89 @@ class StateCache:
         old = self._states.pop(key, None)
         if old is not None:
             self.nbytes -= old.nbytes
+
+
+class SharedStates:
+    """Saved KV states in Redis, so any inference worker can pick up any session's conversation.
+
+    A worker keeps its own StateCache; this is the tier behind it. With several workers (or
+    several GPU nodes) on the `inference` queue, a session's next turn may land on a worker that
+    has never seen it: without a shared state it would evaluate the whole prompt again (about 2 s
+    at turn 20 on one CPU thread), with one it loads ~10 MB and evaluates only the new turn.
+
+    Keys carry the model's identity (base and adapter), so a worker serving another model never
+    loads a state it cannot use. Each state is stored as one value (header, tokens, data) beside a
+    small "length" key that workers read first, so a worker fetches the big value only when Redis
+    holds more of the conversation than it has itself. Everything expires after TTL seconds: states
+    are derived from transcripts and must not outlive their use. Redis trouble is logged and
+    otherwise ignored: the cache only ever saves time.
+    """
+
+    MAGIC = b"PXKV1"
+
+    def __init__(self, client, namespace: str, ttl_seconds: int):
+        self.client, self.namespace, self.ttl = client, namespace, ttl_seconds
+        self._failed_at = 0.0
+
+    @classmethod
+    def connect(cls, url: str, model_id: str, ttl_seconds: int) -> "SharedStates":
+        import redis  # only workers that share states need a connection
+
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        return cls(client, "pixel:kv:" + hashlib.sha256(model_id.encode()).hexdigest()[:16], ttl_seconds)
+
+    def _key(self, key: str, part: str) -> str:
+        return f"{self.namespace}:{key}:{part}"
+
+    def _available(self) -> bool:
+        return time.monotonic() - self._failed_at > 30  # after an error, leave Redis alone for 30 s
+
+    def _failed(self, what: str) -> None:
+        self._failed_at = time.monotonic()
+        log.warning("shared KV state: %s failed; going on without it for 30 s", what, exc_info=True)
+
+    def length(self, key: str) -> int:
+        """How many tokens Redis's state for KEY holds (0 when none)."""
+        if not self._available():
+            return 0
+        try:
+            value = self.client.get(self._key(key, "n"))
+        except Exception:  # noqa: BLE001 - any Redis failure: no shared state
+            self._failed("reading a length")
+            return 0
+        return int(value) if value else 0
+
+    def get(self, key: str) -> SavedState | None:
+        if not self._available():
+            return None
+        try:
+            blob = self.client.get(self._key(key, "state"))
+        except Exception:  # noqa: BLE001
+            self._failed("reading a state")
+            return None
+        if not blob or not blob.startswith(self.MAGIC):
+            return None
+        head = len(self.MAGIC) + 4
+        n = int.from_bytes(blob[len(self.MAGIC):head], "little")
+        tokens = array.array("i")
+        tokens.frombytes(blob[head:head + 4 * n])
+        return SavedState(tuple(tokens), blob[head + 4 * n:])
+
+    def put(self, key: str, state: SavedState) -> None:
+        if not self._available():
+            return
+        blob = b"".join([self.MAGIC, len(state.tokens).to_bytes(4, "little"),
+                         array.array("i", state.tokens).tobytes(), state.data])
+        try:
+            with self.client.pipeline(transaction=True) as pipe:
+                pipe.set(self._key(key, "state"), blob, ex=self.ttl)
+                pipe.set(self._key(key, "n"), len(state.tokens), ex=self.ttl)
+                pipe.execute()
+        except Exception:  # noqa: BLE001
+            self._failed("writing a state")
+
+    def forget(self, key: str) -> None:
+        try:
+            self.client.delete(self._key(key, "state"), self._key(key, "n"))
+        except Exception:  # noqa: BLE001
+            self._failed("deleting a state")

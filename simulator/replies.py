@@ -72,12 +72,13 @@ def generate_reply(session_id, trainee_seq, backend=None):
         actions.send_now(group, {"type": "discard", "reply_to": trainee_seq})
 
     started = time.monotonic()
+    # The promoted model version (training registry), picked up without a restart.
+    backend = backend if backend is not None else serving_backend()
     try:
         reply = generate(
             session.persona,
             turns_for(session, trainee_seq),
-            # The promoted model version (training registry), picked up without a restart.
-            backend=backend if backend is not None else serving_backend(),
+            backend=backend,
             on_token=on_token,
             on_discard=on_discard,
             cache_key=str(session.pk),
@@ -88,7 +89,13 @@ def generate_reply(session_id, trainee_seq, backend=None):
         actions.send_now(group, {"type": "discard", "reply_to": trainee_seq})
         log.info("reply to %s #%s halted by a supervisor", session_id, trainee_seq)
         return None
-    log.info("reply to %s #%s in %.2fs", session_id, trainee_seq, time.monotonic() - started)
+    # How much of the prompt the model had to read, and whose saved KV state it started from
+    # (this worker's, or another worker's through Redis): what an operator checks first when
+    # replies get slow (docs/modelserve.md, "KV cache reuse").
+    log.info("reply to %s #%s in %.2fs (first text %.2fs; prompt %s tokens, %s evaluated, state %s)",
+             session_id, trainee_seq, time.monotonic() - started, reply.first_token_seconds or 0,
+             getattr(backend, "last_prompt_tokens", "?"), getattr(backend, "last_evaluated_tokens", "?"),
+             getattr(backend, "last_restored_from", "") or "live or none")
     message, _ = actions.do_store_client_reply(session, trainee_seq, reply)
     cache.delete(key)
     return message

@@ -6,7 +6,8 @@ context abort the process in a GGML assert, so every stream holds self._lock.
 KV reuse across turns (docs/modelserve.md, "KV cache reuse"): Llama.generate already skips the
 prefix its context holds, which covers one session talking to a worker. When several sessions
 take turns on a worker, we save each session's KV state under its cache_key after a reply and
-load it back before the session's next one. We save only sequence 0's KV cells with
+load it back before the session's next one. With REDIS_URL set, states are also shared through
+Redis (statecache.SharedStates), so a session's next turn can land on any inference worker. We save only sequence 0's KV cells with
 llama_state_seq_get_data: Llama.save_state() also copies the logits array (n_batch x 262k
 vocabulary floats, hundreds of MB for Gemma 3), which would make every save slower than
 recomputing the prompt.
@@ -17,10 +18,11 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from modelserve.backends import Backend, BackendError, split_at_stop
 from modelserve.conf import LLMConfig, resolve_model_path
-from modelserve.statecache import SavedState, StateCache
+from modelserve.statecache import SavedState, SharedStates, StateCache
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +38,15 @@ class LlamaCppBackend(Backend):
         self.model_id = self.model_path.name + (f"+{config.lora_path}" if config.lora_path else "")
         self.context_tokens = config.ctx
         self.states = StateCache(config.state_cache_mb * 1024 * 1024)
+        self.shared = (SharedStates.connect(config.shared_state_url, self.model_id, config.shared_state_ttl)
+                       if config.shared_state_url else None)
+        # Writes to Redis happen off the request path, one at a time so a session's are in order.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kv-share") if self.shared else None
         # What the last stream did with its prompt; read by tests and benchmarks.
         self.last_prompt_tokens = 0
         self.last_evaluated_tokens = 0
         self.last_restored = False
+        self.last_restored_from = ""  # "local" or "shared" when last_restored
         self._lock = threading.Lock()
         self._llm = self._load()
 
@@ -118,14 +125,27 @@ class LlamaCppBackend(Backend):
                 self._save(cache_key)
 
     def _restore(self, cache_key: str | None, tokens: list[int]) -> bool:
-        """Load CACHE_KEY's saved KV state if it shares more of TOKENS than the live context does."""
+        """Load CACHE_KEY's saved KV state (this worker's, or the shared one when it holds more of
+        the conversation) if it shares more of TOKENS than the live context does."""
         llm = self._llm
-        state = self.states.get(cache_key) if cache_key else None
+        self.last_restored_from = ""
+        if not cache_key:
+            return False
+        state, source = self.states.get(cache_key), "local"
+        best = _common_prefix(list(llm.input_ids[:llm.n_tokens]), tokens)
+        if state is not None and _common_prefix(state.tokens, tokens) <= best:
+            state = None
+        if state is not None:
+            best = _common_prefix(state.tokens, tokens)
+        # Another worker may have served this session since: fetch its state only if it is longer.
+        if self.shared and self.shared.length(cache_key) > best:
+            shared = self.shared.get(cache_key)
+            if shared is not None and _common_prefix(shared.tokens, tokens) > best:
+                state, source = shared, "shared"
+                self.states.put(cache_key, shared)
         if state is None:
             return False
-        live = _common_prefix(list(llm.input_ids[:llm.n_tokens]), tokens)
-        if _common_prefix(state.tokens, tokens) <= live:
-            return False
+        self.last_restored_from = source
         buffer = (ctypes.c_uint8 * len(state.data)).from_buffer_copy(state.data)
         from llama_cpp import llama_cpp as C
 
@@ -147,8 +167,15 @@ class LlamaCppBackend(Backend):
         buffer = (ctypes.c_uint8 * size)()
         written = C.llama_state_seq_get_data(llm._ctx.ctx, buffer, size, SEQ)
         if written:
-            self.states.put(cache_key, SavedState(tuple(int(t) for t in llm.input_ids[:llm.n_tokens]),
-                                                  bytes(buffer)[:written]))
+            state = SavedState(tuple(int(t) for t in llm.input_ids[:llm.n_tokens]), ctypes.string_at(buffer, written))
+            self.states.put(cache_key, state)
+            if self._writer:
+                self._writer.submit(self.shared.put, cache_key, state)
+
+    def flush_shared(self, timeout: float = 10.0) -> None:
+        """Wait until the states saved so far have reached Redis (tests, shutdown)."""
+        if self._writer:
+            self._writer.submit(lambda: None).result(timeout)
 
 
 def llm_is_end(llm, token: int) -> bool:
