@@ -135,3 +135,22 @@ class SharedStates:
             self.client.delete(self._key(key, "state"), self._key(key, "n"))
         except Exception:  # noqa: BLE001
             self._failed("deleting a state")
+
+
+def forget_shared(url: str, key: str) -> int:
+    """Delete every model's shared KV state for KEY (a session that has ended); how many keys went.
+
+    Called from the web process, which does not know which model versions served the session, so
+    it looks in every model's namespace. Failures are logged: the TTL removes the state anyway.
+    """
+    if not url:
+        return 0
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        keys = list(client.scan_iter(match=f"pixel:kv:*:{key}:*", count=1000))
+        return client.delete(*keys) if keys else 0
+    except Exception:  # noqa: BLE001
+        log.warning("could not delete the shared KV state of %s; it expires on its own", key, exc_info=True)
+        return 0

@@ -200,7 +200,16 @@ def do_end_session(user, session, reason="ended by the trainee", request=None):
             do_audit(AuditEvent.SESSION_ENDED, user, session.trainee, session, {"reason": reason}, request)
             emit(session.group_name, {"type": "ended", "reason": reason})
             emit(session.observers_group, {"type": "event", **event.as_event()})
+            # The saved KV state is derived from the transcript: it goes when the session does.
+            transaction.on_commit(lambda: forget_kv_state(str(session.pk)))
     return session
+
+
+def forget_kv_state(cache_key):
+    from modelserve.conf import load_config
+    from modelserve.statecache import forget_shared
+
+    return forget_shared(load_config().shared_state_url, cache_key)
 
 
 # --- Supervisors acting on a live session (called by the supervision app) ---------------------

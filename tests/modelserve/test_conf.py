@@ -32,9 +32,22 @@ def test_environment_is_read(monkeypatch, tmp_path):
     assert config.temperature == 0.3 and config.state_cache_mb == 16
 
 
+def test_kv_states_are_shared_through_redis_when_there_is_one(monkeypatch):
+    monkeypatch.delenv("PIXEL_LLM_SHARED_STATE", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert conf.load_config().shared_state_url == ""  # the demo: no Redis, nothing to share
+    monkeypatch.setenv("REDIS_URL", "redis://cache:6379/2")
+    monkeypatch.setenv("PIXEL_LLM_SHARED_STATE_TTL", "600")
+    config = conf.load_config()
+    assert config.shared_state_url == "redis://cache:6379/2" and config.shared_state_ttl == 600
+    monkeypatch.setenv("PIXEL_LLM_SHARED_STATE", "false")
+    assert conf.load_config().shared_state_url == ""
+
+
 @pytest.mark.parametrize("name, value", [("PIXEL_LLM_BACKEND", "gpt"), ("PIXEL_LLM_THREADS", "0"),
                                          ("PIXEL_LLM_TEMPERATURE", "hot"), ("PIXEL_LLM_EXTRA_BUFFERS", "yes"),
-                                         ("PIXEL_LLM_PROMPT_CARD", "long")])
+                                         ("PIXEL_LLM_PROMPT_CARD", "long"),
+                                         ("PIXEL_LLM_SHARED_STATE_TTL", "5")])
 def test_bad_values_are_refused(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError):

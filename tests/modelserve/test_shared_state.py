@@ -104,3 +104,16 @@ def test_a_worker_with_the_conversation_live_does_not_fetch_it(two_workers, key)
                        cache_key=key))
     assert not worker.last_restored  # the live context already held the conversation
     assert worker.last_evaluated_tokens < worker.last_prompt_tokens / 4
+
+
+def test_forgetting_a_session_removes_it_for_every_model(key):
+    from modelserve.statecache import forget_shared
+
+    keep = f"{key}-other"
+    for model in ("base", "base+adapter"):
+        SharedStates.connect(REDIS_URL, model, 60).put(key, SavedState((1,), b"kv"))
+    SharedStates.connect(REDIS_URL, "base", 60).put(keep, SavedState((1,), b"kv"))
+    assert forget_shared(REDIS_URL, key) == 4  # a state and a length key per model
+    assert SharedStates.connect(REDIS_URL, "base+adapter", 60).get(key) is None
+    assert SharedStates.connect(REDIS_URL, "base", 60).get(keep) is not None
+    assert forget_shared("", key) == 0  # no Redis: nothing to forget

@@ -134,6 +134,29 @@ def test_end_session_is_audited_once_and_blocks_messages(certified_trainee, scen
     assert e.value.code == "ended"
 
 
+def test_ending_a_session_deletes_its_shared_kv_states(certified_trainee, scenario, monkeypatch,
+                                                      django_capture_on_commit_callbacks):
+    import os
+    import uuid
+
+    from modelserve.statecache import SavedState, SharedStates
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    monkeypatch.setenv("REDIS_URL", url)
+    monkeypatch.delenv("PIXEL_LLM_SHARED_STATE", raising=False)
+    session = actions.do_start_session(certified_trainee, scenario)
+    other = f"{uuid.uuid4()}"  # another live session's key
+    base, adapted = SharedStates.connect(url, "base", 60), SharedStates.connect(url, "base+adapter", 60)
+    for shared in (base, adapted):  # two model versions served the session
+        shared.put(str(session.pk), SavedState((1, 2, 3), b"kv"))
+    base.put(other, SavedState((1,), b"kv"))
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_end_session(certified_trainee, session)
+    assert base.get(str(session.pk)) is None and adapted.get(str(session.pk)) is None
+    assert base.length(str(session.pk)) == 0
+    assert base.get(other) is not None  # another live session keeps its own
+
+
 def test_outsider_cannot_end_someone_elses_session(certified_trainee, outsider, scenario, client):
     session = actions.do_start_session(certified_trainee, scenario)
     client.force_login(outsider)
