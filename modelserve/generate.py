@@ -16,24 +16,48 @@ from dataclasses import dataclass, field
 
 from modelserve.backends import Backend, BackendError, get_backend
 from modelserve.conf import load_config
-from modelserve.guard import check_partial, check_reply, fallback_reply
+from modelserve.facts import asked_fields, fact_answer
+from modelserve.guard import check_partial, check_reply, fallback_reply, is_nonanswer, repeats_earlier
 from modelserve.prompt import (
+    CLIENT,
     CLIENT_MODE,
+    TRAINEE,
+    ClientContext,
     TRAINEE_LABEL,
     PromptStyle,
     Turn,
     build_prompt,
     client_name,
+    one_line,
     stop_sequences,
 )
 
 log = logging.getLogger(__name__)
 
-# Each regeneration samples cooler: the base model leaves its role more often when hot.
+# A reply that left its role is sampled again cooler: the base model leaves its role more often
+# when hot. One that only said nothing, or said it again, is sampled hotter: more of the same
+# temperature gives more of the same reply.
 RETRY_TEMPERATURE_FACTOR = 0.7
+SOFT_RETRY_TEMPERATURE_FACTOR = 1.3
+MAX_RETRY_TEMPERATURE = 1.1
+# Up to four samples a turn for the client (the first one streams): fewer left too many
+# non-answers through (docs/modelserve.md, "Sampling").
+CLIENT_ATTEMPTS = 4
 # Old turns are dropped this many at a time, so the kept window (and the KV prefix a backend
 # caches) stays the same for several turns instead of shifting every turn.
 TRIM_STEP = 8
+# While a reply is this short and starts like a stock evasion ("I'm not..."), it is held back:
+# a non-answer is regenerated, and the trainee should not watch it appear and vanish.
+HOLD_WORDS = 4
+_EVASIVE_START = re.compile(r"^\W*(?:i|i'm|im|i'd|nothing|not|no|yeah|yes|okay|ok|fine|um+|uh+|er|well|hmm+|maybe|sure|"
+                            r"dunno|just|don't|it's|that's|whatever|who|hard|same|sorry)\b", re.IGNORECASE)
+# A word still being written is held back only while it could become one the guard refuses
+# ("Therap" before "ist:"); any other word is shown as soon as it arrives (a shorter wait for
+# the trainee than holding every word until the next space).
+_RISKY_WORDS = ("therapist", "counsellor", "counselor", "assistant", "user", "ai", "model", "doctor", "dr",
+                "interviewer", "patient", "client", "system", "bot", "as", "language", "the")
+# Bias against the words of a reply that was repeated, on the next sample (llama.cpp logits).
+REPEAT_BIAS = 3.0
 
 
 @dataclass
@@ -46,40 +70,61 @@ class Reply:
     first_token_seconds: float | None = None  # until the trainee could first see text
     model: str = ""
     tokens: int = 0  # pieces streamed for the accepted reply (one per token on llama.cpp)
+    opening: str = ""  # what the reply was started with (the card's answer, an unlocked disclosure)
 
 
 class _Broken(Exception):
-    def __init__(self, reasons, text):
-        self.reasons, self.text = reasons, text
+    def __init__(self, reasons, text, soft=False):
+        self.reasons, self.text, self.soft = reasons, text, soft
 
 
 def generate(persona: Mapping, turns: Sequence[Turn], *, backend: Backend | None = None, mode: str = CLIENT_MODE,
              on_token: Callable[[str], None] | None = None, on_discard: Callable[[list[str]], None] | None = None,
-             max_attempts: int = 3, cache_key: str | None = None, max_tokens: int | None = None,
-             temperature: float | None = None, style: PromptStyle | None = None) -> Reply:
+             max_attempts: int | None = None, cache_key: str | None = None, max_tokens: int | None = None,
+             temperature: float | None = None, style: PromptStyle | None = None,
+             context: ClientContext | None = None) -> Reply:
     started = time.monotonic()
     backend = backend or get_backend()
     config = load_config()
     max_tokens = config.max_tokens if max_tokens is None else max_tokens
     temperature = config.temperature if temperature is None else temperature
+    max_attempts = max_attempts or (CLIENT_ATTEMPTS if mode == CLIENT_MODE else 3)
     style = style or PromptStyle(card=config.prompt_card)
-    turns = fit_turns(backend, persona, list(turns), mode, max_tokens, style)
-    prompt = build_prompt(persona, turns, mode, style=style)
+    context = context or ClientContext()
+    all_turns = list(turns)
+    turns = fit_turns(backend, persona, all_turns, mode, max_tokens, style)
+    opening = reply_opening(persona, all_turns, context) if mode == CLIENT_MODE else ""
+    prompt = build_prompt(persona, turns, mode, style=style) + (f" {opening}" if opening else "")
     stop = stop_sequences(persona, mode)
     speaker = client_name(persona) if mode == CLIENT_MODE else TRAINEE_LABEL
-    reply = Reply(text="", regenerations=0, model=backend.model_id)
+    reply = Reply(text="", regenerations=0, model=backend.model_id, opening=opening)
     sink = _Sink(on_token, reply, started)
+    allow_nonanswer = mode == CLIENT_MODE and context.guarded and not _last_was_nonanswer(all_turns)
+    # The whole session's client replies: the guard checks facts and repeats against all of
+    # them, not only the turns that still fit the model's window.
+    guard_turns = all_turns
+    soft_best: tuple[str, int, int] | None = None  # (text, attempt, rank)
+    penalise: tuple[str, ...] = ()
+    attempt_temperature = temperature
 
     for attempt in range(1, max_attempts + 1):
         sink.released = ""
         try:
-            text, pieces = _attempt(backend, prompt, persona, turns, mode, speaker, sink, max_tokens,
-                                    temperature * RETRY_TEMPERATURE_FACTOR ** (attempt - 1), stop, cache_key)
+            text, pieces = _attempt(backend, prompt, persona, guard_turns, mode, speaker, sink, max_tokens,
+                                    attempt_temperature, stop, cache_key, opening, allow_nonanswer, penalise)
         except _Broken as broken:
             reply.breaks.append({"attempt": attempt, "reasons": broken.reasons, "text": broken.text})
             log.info("reply broke the guard (attempt %d): %s", attempt, ", ".join(broken.reasons))
             if sink.released and on_discard:
                 on_discard(broken.reasons)
+            if broken.soft:
+                if soft_best is None or _soft_rank(broken) < soft_best[2]:
+                    soft_best = (broken.text, attempt, _soft_rank(broken))
+                attempt_temperature = min(attempt_temperature * SOFT_RETRY_TEMPERATURE_FACTOR, MAX_RETRY_TEMPERATURE)
+                earlier = repeats_earlier(broken.text, [t.text for t in guard_turns if t.role == CLIENT])
+                penalise = (*penalise, *(p for p in (earlier, broken.text) if p))
+            else:
+                attempt_temperature *= RETRY_TEMPERATURE_FACTOR
             continue
         except BackendError as e:
             if sink.released and on_discard:
@@ -91,13 +136,55 @@ def generate(persona: Mapping, turns: Sequence[Turn], *, backend: Backend | None
         reply.seconds = time.monotonic() - started
         return reply
 
-    reply.text = fallback_reply(persona)
-    reply.fallback = True
     reply.regenerations = max_attempts - 1
     sink.released = ""
+    if soft_best is not None:
+        # Every attempt failed, but one only said little or said it again: a real line in the
+        # client's voice beats the canned one (and the canned one would soon be a repeat too).
+        reply.text = soft_best[0]
+        reply.breaks = [b for b in reply.breaks if b["attempt"] != soft_best[1]]
+    else:
+        reply.text = fallback_reply(persona, [t.text for t in guard_turns if t.role == CLIENT])
+        reply.fallback = True
     sink.emit(reply.text)
     reply.seconds = time.monotonic() - started
     return reply
+
+
+def _soft_rank(broken: "_Broken") -> int:
+    """Lower is better: a short answer beats a repeat, which the trainee has already read."""
+    return sum(2 if r.startswith("repeats") else 1 for r in broken.reasons)
+
+
+def _last_was_nonanswer(turns: Sequence[Turn]) -> bool:
+    last = next((t.text for t in reversed(turns) if t.role == CLIENT), "")
+    return bool(last) and is_nonanswer(last)
+
+
+def reply_opening(persona: Mapping, turns: Sequence[Turn], context: ClientContext) -> str:
+    """How the client's reply starts, when the card already says it.
+
+    A question about a basic fact ("How old are you?") is answered with the card's fact in the
+    client's words, and the model goes on from there; material the trainee has just unlocked
+    is where the reply begins. Both are the client's voice, placed where the model uses them
+    (a notes line before the reply made the 270M model narrate, docs/simulator.md).
+    """
+    last = turns[-1] if turns else None
+    if last is None or last.role != TRAINEE:
+        return ""
+    parts = []
+    answer = fact_answer(persona, asked_fields(last.text))
+    if answer:
+        # Asked again: the same fact, said the way people repeat themselves (and not a repeat
+        # of the earlier reply word for word).
+        if any(answer in t.text for t in turns if t.role == CLIENT):
+            answer = "Like I said, " + (answer if answer.startswith("I") else answer[:1].lower() + answer[1:])
+        parts.append(answer)
+    says = dict(context.disclosures)
+    for item in context.newly_unlocked[:1]:
+        if says.get(item):
+            parts.append(one_line(says[item]))
+    return " ".join(parts)
 
 
 class _Sink:
@@ -117,29 +204,48 @@ class _Sink:
             self.on_token(piece)
 
 
-def _attempt(backend, prompt, persona, turns, mode, speaker, sink, max_tokens, temperature, stop, cache_key):
+def _attempt(backend, prompt, persona, turns, mode, speaker, sink, max_tokens, temperature, stop, cache_key,
+             opening="", allow_nonanswer=False, penalise=()):
     """Stream one attempt; return (text, pieces) or raise _Broken."""
     raw, pieces = "", 0
+    kwargs = {"penalise": penalise, "penalty": REPEAT_BIAS} if penalise else {}
     stream = backend.stream(prompt, max_tokens=max_tokens, temperature=temperature, stop=stop,
-                            cache_key=cache_key, seed=random.randrange(2**31))
+                            cache_key=cache_key, seed=random.randrange(2**31), **kwargs)
+    lead = f" {opening}" if opening else ""
+    if opening:
+        sink.emit(opening)
     with closing(stream):
         for piece in stream:
             raw += piece
             pieces += 1
-            visible = clean_reply(raw, speaker)
+            visible = clean_reply(lead + raw, speaker)
             if visible is None:
                 continue  # could still be the speaker's name prefix
             verdict = check_partial(visible, persona, turns, mode)
             if not verdict.ok:
                 raise _Broken(verdict.reasons, visible)
-            boundary = max(visible.rfind(" "), visible.rfind("\t"))
-            if boundary > len(sink.released):
-                sink.emit(visible[len(sink.released):boundary].rstrip())
-    text = clean_reply(raw, speaker, final=True) or ""
-    verdict = check_reply(text, persona, turns, mode)
+            if not opening and len(visible.split()) < HOLD_WORDS and _EVASIVE_START.match(visible):
+                continue
+            release = _releasable(visible)
+            if release > len(sink.released):
+                sink.emit(visible[len(sink.released):release])
+    text = clean_reply(lead + raw, speaker, final=True) or ""
+    verdict = check_reply(text, persona, turns, mode, allow_nonanswer=allow_nonanswer, answered=opening)
     if not verdict.ok or not text.startswith(sink.released):
-        raise _Broken(verdict.reasons or ["released text changed"], text)
+        raise _Broken(verdict.reasons or ["released text changed"], text, soft=verdict.soft)
     return text, pieces
+
+
+def _releasable(visible: str) -> int:
+    """How much of VISIBLE can be shown: all of it, unless its last word is still being written
+    and could become one the guard refuses; then up to the last word boundary."""
+    trailing = re.search(r"(\S+)$", visible)
+    if trailing:
+        word = trailing.group(1).lower().strip("\"'(")
+        if not word or any(r.startswith(word) for r in _RISKY_WORDS) or not word[-1:].isalnum():
+            boundary = max(visible.rfind(" "), visible.rfind("\t"))
+            return len(visible[:boundary].rstrip()) if boundary > 0 else 0
+    return len(visible.rstrip())
 
 
 def clean_reply(raw: str, speaker: str, final: bool = False) -> str | None:

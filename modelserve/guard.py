@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from modelserve.facts import Ledger, contradictions, first_name
 from modelserve.prompt import (
+    CLIENT,
     CLIENT_MODE,
     MODE_TOKENS,
     MODEL_MARKERS,
@@ -45,11 +47,74 @@ _COUNSELLOR_TALK = re.compile(
     r"|\bin (?:our|today's) session,? (?:we|i)\b|\bwhat would you like to (?:talk|work) (?:about|on)\b",
     re.IGNORECASE,
 )
+# "The client has a very unhappy life", "(he) had a bad day": a story about the client, not the client.
+_NARRATION = re.compile(r"\bthe client(?:'s)?\b|\((?:he|she|they|him|her|them)\)|\bthe therapist (?:asks|said|says|nods)\b",
+                        re.IGNORECASE)
+
+
+def _narrates_self(text: str, persona: Mapping) -> bool:
+    """The client's own first name as the subject of a sentence ("Tomasz is tired")."""
+    name = first_name(persona)
+    if not name or name.lower() == "client":
+        return False
+    return bool(re.search(rf"(?:^|[.!?]\s+|\band\s+){re.escape(name)}\s+(?:is|was|has|had|feels|felt|says|said|"
+                          r"looks|thinks|thought|sighs|nods|pauses|shrugs)\b", text))
+
+
 # Phrases only our prompt header contains (modelserve.prompt._header).
 _PROMPT_PHRASES = ("session transcript", "a counselling session.", "example from an earlier session",
                    "is the client and talks with a therapist", "speaks in the first person",
-                   "one short turn at a time", "keeps private unless")
+                   "one short turn at a time", "keeps private unless", "about their own life, in their own words",
+                   "could you tell me a little about yourself")
 _MARKUP = re.compile(r"<\|?/?[a-z_][\w:|-]*\|?>|```|\[/?inst\]|<<sys>>|^#{2,}|\*\*", re.IGNORECASE | re.MULTILINE)
+
+
+# Stock evasions: a reply that is only one of these (with filler) says nothing. Real help-seekers
+# give a short or stock reply 13% of the time (ESConv test seekers); the 270M model gave one in 40%.
+_FILLER = r"(?:um+|uh+|er+|hmm+|well|so|oh|yeah|yes|no|okay|ok|just|really|honestly|i guess|i mean|you know|maybe|sorry|,|\.{2,})"
+# What may follow "I'm not sure" or "I don't know" and still say nothing ("...what to say to that").
+_EMPTY_TAIL = (r"(?:\s+(?:what|how|about|to|that|this|it|say|said|mean|means|meant|where|start|really|anymore|feel|"
+               r"why|do|you|i|me|right|now|exactly|anything|else|all|of|the|answer|ask|asking|think|put|way|really))*")
+_EVASIONS = (
+    rf"i(?:'m| am) not (?:really |too |quite |so |even )?sure{_EMPTY_TAIL}",
+    rf"i (?:don't|do not|dunno|really don't|honestly don't) (?:really )?know{_EMPTY_TAIL}",
+    rf"(?:i )?don't know{_EMPTY_TAIL}", rf"i can't say{_EMPTY_TAIL}", rf"hard to say{_EMPTY_TAIL}",
+    r"i dunno", r"i(?:'m| am) (?:fine|okay|ok|alright|all right|tired|so tired|just tired|good)",
+    r"(?:it's|it is|that's|that is) (?:fine|okay|ok|alright|hard to say|difficult to say|complicated|nothing)",
+    r"nothing(?: really| much)?", r"not (?:much|really|sure)", r"no idea", r"same as always",
+    r"i don't want to talk about (?:it|that)", r"can we (?:talk about|move on to) something else",
+    r"i(?:'d| would) rather not (?:say|talk about it)", r"who knows", r"whatever",
+)
+_NONANSWER = re.compile(rf"^(?:{_FILLER}\s*)*(?:(?:{'|'.join(_EVASIONS)})[\s,.!?…]*(?:{_FILLER}[\s,.!?…]*)*)+$",
+                        re.IGNORECASE)
+# Soft breaks: the reply is in role and safe, only not worth much. When every attempt fails, the
+# best soft-broken attempt is still better than the canned fallback.
+SOFT_REASONS = ("non-answer", "repeats an earlier reply")
+
+
+def is_nonanswer(text: str) -> bool:
+    """A reply that says nothing: a stock evasion, or three words or fewer."""
+    plain = re.sub(r"[\u2019`]", "'", text.strip().lower())
+    return len(_words(plain)) <= 3 or bool(_NONANSWER.match(plain))
+
+
+def overlap(a: str, b: str) -> float:
+    """Shared words over the smaller reply's words: 0.7 and up reads as the same reply again."""
+    wa, wb = set(_words(a)), set(_words(b))
+    if not wa or not wb:
+        return 0.0
+    return len(wa & wb) / min(len(wa), len(wb))
+
+
+def repeats_earlier(text: str, earlier: Sequence[str], threshold: float = 0.7) -> str | None:
+    """The earlier reply TEXT repeats (word for word, or sharing THRESHOLD of its words), or None."""
+    words = _words(text)
+    for before in earlier:
+        if words == _words(before) and words:
+            return before
+        if len(words) >= 3 and len(_words(before)) >= 3 and overlap(text, before) >= threshold:
+            return before
+    return None
 
 
 @dataclass
@@ -57,13 +122,21 @@ class GuardVerdict:
     ok: bool
     reasons: list[str] = field(default_factory=list)
 
+    @property
+    def soft(self) -> bool:
+        """Every reason is a soft one (see SOFT_REASONS)."""
+        return bool(self.reasons) and all(r.startswith(SOFT_REASONS) for r in self.reasons)
+
 
 def check_partial(text: str, persona: Mapping, turns: Sequence[Turn], mode: str = CLIENT_MODE) -> GuardVerdict:
     """Checks that a reply-so-far can already fail: what is there will not go away as it grows."""
     return _verdict(_partial_reasons(text, persona, mode))
 
 
-def check_reply(text: str, persona: Mapping, turns: Sequence[Turn], mode: str = CLIENT_MODE) -> GuardVerdict:
+def check_reply(text: str, persona: Mapping, turns: Sequence[Turn], mode: str = CLIENT_MODE, *,
+                allow_nonanswer: bool = False, answered: str = "") -> GuardVerdict:
+    """The finished reply. ALLOW_NONANSWER: the client's state lets them deflect this once.
+    ANSWERED: the card's answer the reply opened with (a short factual answer is an answer)."""
     reasons = _partial_reasons(text, persona, mode)
     stripped = text.strip()
     if not re.search(r"\w", stripped):
@@ -72,19 +145,36 @@ def check_reply(text: str, persona: Mapping, turns: Sequence[Turn], mode: str = 
     reasons.extend(_runaway_reasons(stripped))
     reasons.extend(_echo_reasons(stripped, persona, turns))
     reasons.extend(f"unsafe: {r}" for r in harmful_instruction_reasons(stripped))
+    if mode == CLIENT_MODE:
+        earlier = [t.text for t in turns if t.role == CLIENT]
+        reasons.extend(contradictions(stripped, persona, Ledger(earlier)))
+        if not answered and not allow_nonanswer and is_nonanswer(stripped):
+            reasons.append("non-answer")
+        # The card's answer the reply opened with is the same each time it is asked; what the
+        # model said after it must be new.
+        own = stripped[len(answered):].strip() if answered and stripped.startswith(answered) else stripped
+        if "repeats an earlier reply" not in reasons and own and repeats_earlier(own, earlier):
+            reasons.append("repeats an earlier reply (70% of its words)")
     return _verdict(reasons)
 
 
-def fallback_reply(persona: Mapping) -> str:
-    """A short, hesitant line in the persona's style, used when every attempt broke the guard."""
+def fallback_reply(persona: Mapping, earlier: Sequence[str] = ()) -> str:
+    """A line in the client's voice, used when every attempt broke the guard.
+
+    One of the card's automatic thoughts the client has not said yet in this session (they are
+    written in the client's words), else a short hesitant line in the persona's style.
+    """
+    for thought in persona.get("automatic_thoughts") or []:
+        if isinstance(thought, str) and thought.strip() and not repeats_earlier(thought, earlier):
+            return thought.strip()
     lines = {
-        "reserved": "I... I'm not sure what to say to that.",
-        "upset": "Sorry, I just... I need a second.",
+        "reserved": "I... It's hard to put into words, what's been going on.",
+        "upset": "Sorry, I just... I need a second. It's a lot.",
         "verbose": "I'm trying to think how to put it. There's a lot going on and I don't know where to start.",
         "tangential": "Sorry, I lost my train of thought there. What were you asking?",
         "pleasing": "Sorry, I want to get this right. Could you ask me that again?",
     }
-    return lines.get(str(persona.get("conversational_style") or ""), "I'm not sure. Could you ask me that another way?")
+    return lines.get(str(persona.get("conversational_style") or ""), "It's hard to know where to begin with all of it.")
 
 
 def _verdict(reasons: list[str]) -> GuardVerdict:
@@ -98,6 +188,8 @@ def _partial_reasons(text: str, persona: Mapping, mode: str) -> list[str]:
     if mode == CLIENT_MODE:
         if _ROLE_LABEL.search(text):
             reasons.append("role reversal: speaker label")
+        if _NARRATION.search(text) or _narrates_self(text, persona):
+            reasons.append("role reversal: narrates the client from outside")
         if _COUNSELLOR_TALK.search(text):
             reasons.append("role reversal: speaks as the counsellor")
     elif re.search(rf"(?:^|\s){re.escape(name)}\s*:", text):
@@ -163,7 +255,10 @@ def _persona_texts(persona: Mapping) -> list[str]:
     """Card text the model has seen or might have been given; the risk script is meant to be said."""
     texts = []
     for key, value in persona.items():
-        if key in ("risk_profile", "name", "opening_line"):
+        # The risk script is meant to be said; basic facts, the client's own thoughts and the
+        # disclosures once unlocked are said in the client's words (modelserve.facts).
+        if key in ("risk_profile", "name", "opening_line", "occupation", "living_situation", "cultural_background",
+                   "automatic_thoughts", "disclosures", "age", "pronouns", "gender"):
             continue
         if isinstance(value, str):
             texts.append(value)

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 # Bump when the rendered text changes: fine-tuned adapters and saved KV states are only valid
 # for the format they were made with.
-PROMPT_FORMAT_VERSION = "1"
+# 2: the client introduces themselves (the card's facts in their own words) at the start of the
+# transcript, and the scene no longer asks for short, guarded turns.
+PROMPT_FORMAT_VERSION = "2"
 
 CLIENT_MODE = "client"
 COUNSELLOR_MODE = "counsellor"
@@ -33,14 +35,18 @@ DEFAULT_CLIENT_NAME = "Client"
 # Gemma's chat markers and end-of-text tokens: never part of a reply.
 MODEL_MARKERS = ("<start_of_turn>", "<end_of_turn>", "<eos>", "<bos>", "<pad>")
 
+# Format 1 said "is guarded and says little" and "one short turn at a time": the model obliged
+# with "I'm not sure." turn after turn. How open the client is now comes from the session's state
+# (simulator.clientstate), not from a fixed line in the header.
 STYLE_PHRASES = {
-    "plain": "speaks plainly and briefly",
+    "plain": "speaks plainly",
     "verbose": "talks at length, with lots of detail",
     "tangential": "drifts onto side topics",
     "upset": "is upset and emotional",
-    "reserved": "is guarded and says little",
+    "reserved": "is reserved at first and chooses words carefully",
     "pleasing": "is eager to please and agrees readily",
 }
+INTAKE_QUESTION = "Before we start, could you tell me a little about yourself?"
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,25 @@ class PromptStyle:
 
 
 DEFAULT_STYLE = PromptStyle()
+
+
+@dataclass(frozen=True)
+class ClientContext:
+    """What the session knows about the client this turn, beyond the transcript.
+
+    Built by the simulator from the client's state (simulator.clientstate) and passed to
+    modelserve.generate.generate(context=...). Every field is optional: the empty context is a
+    client with nothing unlocked, in an ordinary mood.
+    """
+
+    # "guarded", "opening up", "distressed" or "" (ordinary): how the reply should sound.
+    mood: str = ""
+    # The state allows a short or evasive reply this turn (a guarded client may deflect once).
+    guarded: bool = False
+    # Hidden material unlocked so far, oldest first: (id, first-person text the client may say).
+    disclosures: tuple[tuple[str, str], ...] = ()
+    # Disclosures unlocked by the trainee's last message (ids): the reply should start on one.
+    newly_unlocked: tuple[str, ...] = ()
 
 
 def client_name(persona: Mapping) -> str:
@@ -104,10 +129,10 @@ def _header(persona: Mapping, mode: str, style: PromptStyle) -> str:
     lines = [MODE_TOKENS[mode], _scene(persona, name, mode, style)]
     if style.card == "full":
         lines.extend(_card(persona, name))
-    example = _example(persona, name) if style.example else ""
+    example = "\n".join(filter(None, [_intake(persona, mode), _example(persona, name) if style.example else ""]))
     if example:
         lines.append("")
-        lines.append(example)
+        lines.append(f"Example from an earlier session:\n{example}")
     lines.append("")
     lines.append("Session transcript:")
     return "\n".join(lines) + "\n"
@@ -128,10 +153,24 @@ def _scene(persona: Mapping, name: str, mode: str, style: PromptStyle) -> str:
     if phrase:
         scene += f" {name} {phrase}."
     if mode == CLIENT_MODE:
-        scene += f" {name} speaks in the first person, one short turn at a time."
+        scene += f" {name} speaks in the first person, about their own life, in their own words."
     else:
         scene += " The therapist listens, reflects and asks one open question at a time."
     return scene
+
+
+def _intake(persona: Mapping, mode: str) -> str:
+    """The client saying who they are in an earlier session: the card's basic facts in the
+    client's own words, where the 270M model picks them up (docs/simulator.md, "How the client
+    stays one person"). Fixed per persona, so it stays inside the cached prefix."""
+    if mode != CLIENT_MODE:
+        return ""
+    from modelserve.facts import intro_lines
+
+    lines = intro_lines(persona)
+    if not lines:
+        return ""
+    return f"{TRAINEE_LABEL}: {INTAKE_QUESTION}\n{client_name(persona)}: {one_line(lines[0])}"
 
 
 def _card(persona: Mapping, name: str) -> list[str]:
@@ -159,6 +198,5 @@ def _example(persona: Mapping, name: str) -> str:
     exchange = persona.get("example_exchange") or []
     for pair in exchange:
         if isinstance(pair, Mapping) and pair.get("therapist") and pair.get("client"):
-            return (f"Example from an earlier session:\n{TRAINEE_LABEL}: {one_line(pair['therapist'])}\n"
-                    f"{name}: {one_line(pair['client'])}")
+            return f"{TRAINEE_LABEL}: {one_line(pair['therapist'])}\n{name}: {one_line(pair['client'])}"
     return ""

@@ -5,7 +5,7 @@ persona guard and regeneration live in modelserve.generate, so all backends beha
 """
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from modelserve.conf import LLMConfig, load_config
 
@@ -21,12 +21,15 @@ class Backend:
     context_tokens: int | None = None
 
     def stream(self, prompt: str, *, max_tokens: int, temperature: float, stop: list[str],
-               cache_key: str | None = None, seed: int | None = None) -> Iterator[str]:
+               cache_key: str | None = None, seed: int | None = None, penalise: Sequence[str] = (),
+               penalty: float = 0.0) -> Iterator[str]:
         """Yield the continuation of PROMPT in pieces, ending before any STOP string.
 
         CACHE_KEY names a conversation whose prompts extend each other (a session id), so a
         backend can keep that conversation's evaluated prefix. Close the iterator if you stop
-        reading early: an in-process backend holds its model until the stream ends.
+        reading early: an in-process backend holds its model until the stream ends. PENALISE:
+        texts whose words this sample should avoid (a reply just repeated), by PENALTY logits
+        where the backend can bias tokens, else by its presence penalty.
         """
         raise NotImplementedError
 

@@ -3,7 +3,7 @@
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from modelserve.backends import Backend, BackendError, split_at_stop
 
@@ -27,11 +27,13 @@ class FakeBackend(Backend):
         self._lock = threading.Lock()
 
     def stream(self, prompt: str, *, max_tokens: int, temperature: float, stop: list[str],
-               cache_key: str | None = None, seed: int | None = None) -> Iterator[str]:
+               cache_key: str | None = None, seed: int | None = None, penalise: Sequence[str] = (),
+               penalty: float = 0.0) -> Iterator[str]:
         with self._lock:
             reply = self.replies[min(len(self.calls), len(self.replies) - 1)]
             self.calls.append({"prompt": prompt, "max_tokens": max_tokens, "temperature": temperature,
-                               "stop": stop, "cache_key": cache_key, "seed": seed})
+                               "stop": stop, "cache_key": cache_key, "seed": seed,
+                               "penalise": list(penalise)})
         if isinstance(reply, Exception):
             raise reply if isinstance(reply, BackendError) else BackendError(str(reply))
         # Leading space like a model continuing "Name:"; one piece per word and its trailing space.

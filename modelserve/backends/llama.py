@@ -17,7 +17,7 @@ import ctypes
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from modelserve.backends import Backend, BackendError, split_at_stop
@@ -80,11 +80,34 @@ class LlamaCppBackend(Backend):
         return self._llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
 
     def stream(self, prompt: str, *, max_tokens: int, temperature: float, stop: list[str],
-               cache_key: str | None = None, seed: int | None = None) -> Iterator[str]:
+               cache_key: str | None = None, seed: int | None = None, penalise: Sequence[str] = (),
+               penalty: float = 0.0) -> Iterator[str]:
         with self._lock:
-            yield from self._stream_locked(prompt, max_tokens, temperature, stop, cache_key, seed)
+            yield from self._stream_locked(prompt, max_tokens, temperature, stop, cache_key, seed, penalise, penalty)
 
-    def _stream_locked(self, prompt, max_tokens, temperature, stop, cache_key, seed):
+    def _bias(self, penalise: Sequence[str], penalty: float):
+        """A logits processor lowering the content tokens of PENALISE by PENALTY (a repeated
+        reply's words, on the sample after it). Short tokens (" I", " the", ",") stay free:
+        without them no sentence can be said at all."""
+        ids = set()
+        for text in penalise:
+            for token in self._llm.tokenize((" " + text).encode("utf-8"), add_bos=False, special=False):
+                if len(self._llm.detokenize([token]).strip()) >= 4:
+                    ids.add(token)
+        if not ids or not penalty:
+            return None
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        index = np.fromiter(ids, dtype=np.int64)
+
+        def lower(_input_ids, scores):
+            scores[index] -= penalty
+            return scores
+
+        return LogitsProcessorList([lower])
+
+    def _stream_locked(self, prompt, max_tokens, temperature, stop, cache_key, seed, penalise=(), penalty=0.0):
         llm = self._llm
         tokens = self._tokenize(prompt)
         if len(tokens) + max_tokens > self.config.ctx:
@@ -101,8 +124,10 @@ class LlamaCppBackend(Backend):
         raw = b""
         sent = 0
         try:
+            processor = self._bias(penalise, penalty) if penalise else None
             for count, token in enumerate(llm.generate(tokens, temp=temperature, top_k=40, top_p=0.95,
-                                                       min_p=0.05, repeat_penalty=1.1), start=1):
+                                                       min_p=0.05, repeat_penalty=1.1,
+                                                       logits_processor=processor), start=1):
                 if llm_is_end(llm, token):
                     break
                 raw += llm.detokenize([token], prev_tokens=None)

@@ -9,7 +9,7 @@ Standard library only, so the worker needs no HTTP client package.
 
 import http.client
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
 from modelserve.backends import Backend, BackendError, split_at_stop
@@ -30,11 +30,16 @@ class OpenAICompatibleBackend(Backend):
         self.model_id = config.openai_model or "default"
 
     def stream(self, prompt: str, *, max_tokens: int, temperature: float, stop: list[str],
-               cache_key: str | None = None, seed: int | None = None) -> Iterator[str]:
+               cache_key: str | None = None, seed: int | None = None, penalise: Sequence[str] = (),
+               penalty: float = 0.0) -> Iterator[str]:
         # cache_key is unused: vLLM (prefix caching) and llama.cpp's server (cache_prompt) reuse
         # shared prefixes on their own.
         body = {"prompt": prompt, "max_tokens": max_tokens, "temperature": temperature,
                 "stop": stop, "stream": True}
+        if penalise:
+            # Token ids are the server's; its presence penalty is the portable way to steer
+            # away from a reply just repeated (the penalised reply is in the prompt already).
+            body["presence_penalty"] = min(2.0, penalty / 2)
         if self.config.openai_model:
             body["model"] = self.config.openai_model
         if seed is not None:

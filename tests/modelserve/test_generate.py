@@ -1,6 +1,6 @@
 from modelserve.backends import BackendError, FakeBackend
 from modelserve.generate import generate
-from modelserve.prompt import Turn
+from modelserve.prompt import ClientContext, Turn
 
 TURNS = [Turn("trainee", "How have you been sleeping lately?")]
 GOOD = "Not well. I lie awake most nights thinking about work."
@@ -129,3 +129,66 @@ def test_old_turns_are_trimmed_to_fit_the_context(abe):
     prompt = backend.calls[0]["prompt"]
     assert len(prompt) // 4 + 80 <= 400
     assert "And today?" in prompt and "Question number 0 " not in prompt
+
+
+def test_a_non_answer_is_regenerated_hotter_and_never_shown(abe):
+    reply, recorder, backend = run(["I'm not sure.", GOOD], abe)
+    assert reply.text == GOOD and reply.regenerations == 1
+    assert reply.breaks[0]["reasons"] == ["non-answer"]
+    assert backend.calls[1]["temperature"] > backend.calls[0]["temperature"]
+    # Held back while it could still be an evasion: nothing was shown, so nothing was withdrawn.
+    assert ("discard", ["non-answer"]) not in recorder.events and recorder.shown() == GOOD
+
+
+def test_a_guarded_client_may_deflect_once_but_not_twice_in_a_row(abe):
+    guarded = ClientContext(mood="guarded", guarded=True)
+    reply = generate(abe, TURNS, backend=FakeBackend(["I'm not sure.", GOOD]), context=guarded)
+    assert reply.text == "I'm not sure." and reply.regenerations == 0
+    turns = [*TURNS, Turn("client", "I'm not sure."), Turn("trainee", "Take your time. What is sleep like?")]
+    reply = generate(abe, turns, backend=FakeBackend(["I don't know.", GOOD]), context=guarded)
+    assert reply.text == GOOD
+
+
+def test_a_repeat_is_regenerated_with_its_words_penalised(abe):
+    said = "I stay in bed most days and watch the television."
+    turns = [*TURNS, Turn("client", said), Turn("trainee", "What else?")]
+    reply = generate(abe, turns, backend=(backend := FakeBackend([said, GOOD])))
+    assert reply.text == GOOD and reply.breaks[0]["reasons"][0].startswith("repeats an earlier reply")
+    assert said in backend.calls[1]["penalise"] and backend.calls[0]["penalise"] == []
+
+
+def test_when_every_sample_is_weak_the_best_weak_one_beats_the_canned_line(abe):
+    reply = generate(abe, TURNS, backend=FakeBackend(["I don't know."]))
+    assert reply.text == "I don't know." and not reply.fallback and len(reply.breaks) == 3
+
+
+def test_a_contradiction_is_regenerated(abe):
+    reply = generate(abe, TURNS, backend=FakeBackend(["I'm 34 and I sleep fine.", GOOD]))
+    assert reply.text == GOOD and "contradicts the card: age 34 (card 56)" in reply.breaks[0]["reasons"]
+
+
+def test_a_question_about_age_is_answered_from_the_card(abe):
+    recorder = Recorder()
+    turns = [Turn("trainee", "How old are you, Abe?")]
+    backend = FakeBackend(["I feel older than that, some days."])
+    reply = generate(abe, turns, backend=backend, on_token=recorder.on_token)
+    assert reply.text == "I'm 56. I feel older than that, some days." and reply.opening == "I'm 56."
+    assert backend.calls[0]["prompt"].endswith("Abe: I'm 56.")
+    assert recorder.events[0] == ("token", "I'm 56.")  # shown at once, before the model speaks
+
+
+def test_newly_unlocked_material_starts_the_reply(abe):
+    context = ClientContext(disclosures=(("drinking", "I've been drinking every night, on my own."),),
+                            newly_unlocked=("drinking",))
+    backend = FakeBackend(["I haven't told anyone that."])
+    reply = generate(abe, TURNS, backend=backend, context=context)
+    assert reply.text == "I've been drinking every night, on my own. I haven't told anyone that."
+    # Already unlocked earlier: the client said it then; it does not start every later reply.
+    later = generate(abe, TURNS, backend=FakeBackend([GOOD]), context=ClientContext(disclosures=context.disclosures))
+    assert later.text == GOOD
+
+
+def test_a_fact_asked_again_is_the_same_fact_said_again(abe):
+    turns = [Turn("trainee", "How old are you?"), Turn("client", "I'm 56."), Turn("trainee", "Remind me, how old are you?")]
+    reply = generate(abe, turns, backend=FakeBackend([""]))
+    assert reply.text == "Like I said, I'm 56." and reply.breaks == []

@@ -46,8 +46,7 @@ def test_bad_finished_replies_are_caught(abe, text, reason):
     "My therapist before you said I should get out more.",
     "Honestly, some days I think everyone would be better off without me.",
     "I've thought about ending it, but I don't think I'd do anything.",
-    "I don't know... maybe. It's hard to say.",
-    "Yes.",
+    "I don't know, it just feels like nothing matters anymore.",
 ])
 def test_in_character_replies_pass(abe, text):
     assert check_partial(text, abe, TURNS).ok
@@ -85,4 +84,46 @@ def test_fallback_is_in_character_and_passes_the_guard(abe, style):
 
 
 def test_guard_tolerates_a_bare_persona():
-    assert check_reply("I'm not sure.", {}, []).ok
+    assert check_reply("I haven't slept properly in weeks.", {}, []).ok
+    assert check_reply("I'm not sure.", {}, [], allow_nonanswer=True).ok
+
+
+@pytest.mark.parametrize("text", [
+    "I'm not sure.", "I don't know.", "Um, I don't know really.", "I'm fine.", "I'm tired.",
+    "I'm not sure what to say to that.", "Well, nothing really.", "Yes.", "I don't know how to answer that, really.",
+])
+def test_non_answers_are_soft_breaks(abe, text):
+    verdict = check_reply(text, abe, TURNS)
+    assert verdict.reasons == ["non-answer"] and verdict.soft
+    assert check_reply(text, abe, TURNS, allow_nonanswer=True).ok
+
+
+def test_a_short_answer_the_card_gave_is_an_answer(abe):
+    assert check_reply("I'm 56.", abe, [Turn("trainee", "How old are you?")], answered="I'm 56.").ok
+
+
+def test_a_near_repeat_is_a_soft_break(abe):
+    turns = TURNS + [Turn("client", "I feel useless since I lost my job, to be honest."),
+                     Turn("trainee", "Say more about that.")]
+    verdict = check_reply("To be honest I lost my job and I feel useless since.", abe, turns)
+    assert any(r.startswith("repeats an earlier reply") for r in verdict.reasons) and verdict.soft
+
+
+@pytest.mark.parametrize("text", [
+    "The client has a very unhappy life.",
+    "(he) had a bad day at the job centre.",
+    "Abe is tired and looks at the floor.",
+])
+def test_narration_from_outside_is_a_role_break(abe, text):
+    verdict = check_partial(text, abe, TURNS)
+    assert "role reversal: narrates the client from outside" in verdict.reasons
+
+
+def test_a_contradiction_is_a_hard_break(abe):
+    verdict = check_reply("I'm 34 and I've got my whole life ahead of me.", abe, TURNS)
+    assert "contradicts the card: age 34 (card 56)" in verdict.reasons and not verdict.soft
+
+
+def test_the_fallback_is_a_thought_not_said_yet(abe):
+    assert fallback_reply(abe) == "There is no point in trying."
+    assert fallback_reply(abe, ["There is no point in trying."]) != "There is no point in trying."

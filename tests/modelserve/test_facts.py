@@ -1,0 +1,102 @@
+"""The card's facts in the client's words, the session ledger, and each kind of contradiction."""
+
+import json
+
+import pytest
+
+from modelserve import facts
+from modelserve.facts import Ledger, asked_fields, card_answers, contradictions, fact_answer, intro_lines
+from simulator.library import library_paths
+
+
+@pytest.fixture
+def tomasz():
+    return json.loads(next(p for p in library_paths() if p.stem == "job-loss-depression").read_text())["persona"]
+
+
+def test_card_facts_become_first_person(tomasz):
+    answers = card_answers(tomasz)
+    assert answers["age"] == "I'm 52."
+    assert answers["name"] == "I'm Tomasz."
+    assert answers["home"].startswith("I live with my wife Ewa") and "our 19-year-old daughter Kasia" in answers["home"]
+    assert answers["work"].startswith("I've been unemployed for four months.")
+    assert "his" not in answers["home"].split() and "he" not in answers["work"].split()
+
+
+def test_every_card_introduces_itself_in_the_first_person():
+    for path in library_paths():
+        persona = json.loads(path.read_text())["persona"]
+        (line,) = intro_lines(persona)
+        assert line.startswith(f"I'm {facts.first_name(persona)}, I'm {persona['age']}."), path.stem
+        # The card's third person must not leak into the client's own words.
+        pronoun = {"he/him": " his ", "she/her": " hers "}.get(persona["pronouns"], " theirs ")
+        assert pronoun not in f" {line} ", (path.stem, line)
+
+
+def test_a_sparse_card_introduces_nothing():
+    assert intro_lines({"name": "Client", "presenting_problem": "stress"}) == []
+    assert intro_lines({}) == []
+
+
+@pytest.mark.parametrize("text, fields", [
+    ("How old are you, Tomasz?", ["age"]),
+    ("What do you do for a living?", ["work"]),
+    ("Who do you live with at the moment?", ["home"]),
+    ("Where did you grow up?", ["origin"]),
+    ("Can I ask your name and how old you are?", ["name", "age"]),
+    ("What do you do when you feel like that?", []),
+    ("It sounds like work has been really hard.", []),
+    ("How old were you when your father died?", ["age"]),
+])
+def test_questions_about_basic_facts_are_recognised(text, fields):
+    assert asked_fields(text) == fields
+
+
+def test_the_answer_comes_from_the_card(tomasz):
+    assert fact_answer(tomasz, ["age"]) == "I'm 52."
+    assert fact_answer(tomasz, ["name", "age"]).startswith("I'm Tomasz, I'm 52.")
+    assert fact_answer(tomasz, []) == ""
+
+
+@pytest.mark.parametrize("reply, reason", [
+    ("I'm 42, and I've never felt this old.", "age 42 (card 52)"),
+    ("I am forty-two years old.", "age 42 (card 52)"),
+    ("My name is Piotr.", "name Piotr"),
+    ("My wife Anna works nights at the care home.", "wife Anna (card Ewa)"),
+    ("My husband doesn't understand.", "husband (card wife)"),
+    ("My daughter Zofia is applying to university.", "daughter Zofia (card Kasia)"),
+    ("I work as a driver now, nights mostly.", "says they work"),
+    ("I live alone these days.", "says they live alone"),
+    ("I live with my parents.", "lives with parents"),
+])
+def test_each_kind_of_contradiction_of_the_card(tomasz, reply, reason):
+    reasons = contradictions(reply, tomasz)
+    assert any(reason in r for r in reasons), reasons
+
+
+@pytest.mark.parametrize("reply", [
+    "I'm 52. Too old for anyone to hire me, I think.",
+    "Ewa pays most of the bills now. My daughter Kasia has been helping too.",
+    "I've been unemployed for four months. I lost my job when the site closed.",
+    "I live with my wife and my daughter.",
+    "My brother in Poland still thinks I have a job.",
+    "I'm tired, that's all. I'm not sleeping.",
+    "The site closed after 22 years and I'm 52 now.",
+])
+def test_what_agrees_with_the_card_passes(tomasz, reply):
+    assert contradictions(reply, tomasz) == []
+
+
+def test_the_ledger_holds_what_the_card_leaves_open():
+    persona = {"name": "Sam", "age": 30, "living_situation": "Lives alone", "pronouns": "he/him"}
+    ledger = Ledger(["My son Leo is seven. I see him at weekends.", "Work is fine."])
+    assert ledger.people == {"son": "Leo"}
+    assert contradictions("My son Max misses me.", persona, ledger) == ["contradicts the client: son Max (client Leo)"]
+    assert contradictions("Leo misses me. My son Leo, I mean.", persona, ledger) == []
+
+
+def test_the_trainee_cannot_rewrite_the_card(tomasz):
+    # "You are 25 now": the trainee's words are not the client's, so nothing enters the ledger,
+    # and a reply that goes along with it contradicts the card.
+    assert Ledger([]).as_dict()["age"] is None
+    assert contradictions("Okay, I'm 25 now.", tomasz)
