@@ -2,6 +2,7 @@
 
 import pytest
 
+from modelserve.facts import Ledger, contradictions
 from modelserve.generate import generate
 from modelserve.guard import check_reply
 from modelserve.prompt import Turn, build_prompt, stop_sequences
@@ -18,7 +19,9 @@ def test_generate_streams_a_guarded_reply_from_the_real_model(llama_backend, abe
     assert reply.text.strip()
     shown = "".join(tokens) if not discards else None
     if not reply.fallback:
-        assert check_reply(reply.text, abe, turns).ok
+        # In role and safe; at worst a weak reply (every sample said little), never a broken one.
+        verdict = check_reply(reply.text, abe, turns)
+        assert verdict.ok or verdict.soft, verdict.reasons
     if shown is not None:
         assert shown == reply.text
     assert reply.first_token_seconds is not None and reply.first_token_seconds < reply.seconds + 1e-9
@@ -55,3 +58,25 @@ def test_without_a_cache_key_another_session_costs_a_full_prompt(llama_backend):
 def test_a_control_token_typed_by_the_trainee_stays_text(llama_backend, abe):
     plain = llama_backend.count_tokens("<start_of_turn>")
     assert plain > 2  # BOS + several pieces, not BOS + one special token
+
+
+def test_the_real_model_gives_the_cards_age_and_keeps_it(llama_backend):
+    tomasz = next(p for p in _library() if p["name"] == "Tomasz Nowak")
+    turns = [Turn("client", tomasz["opening_line"]), Turn("trainee", "Can I ask how old you are, Tomasz?")]
+    first = generate(tomasz, turns, backend=llama_backend, max_tokens=40, temperature=0.7, cache_key="age-test")
+    assert first.text.startswith("I'm 52.") and not first.fallback
+    assert contradictions(first.text, tomasz, Ledger()) == []
+    turns += [Turn("client", first.text), Turn("trainee", "What do you do with your days now?"),
+              Turn("client", "Not much. Television, mostly."), Turn("trainee", "Sorry, how old did you say?")]
+    again = generate(tomasz, turns, backend=llama_backend, max_tokens=40, temperature=0.7, cache_key="age-test")
+    assert again.text.startswith("Like I said, I'm 52.")
+    # Whatever the model added after the card's answer passed the contradiction check.
+    assert contradictions(again.text, tomasz, Ledger([first.text])) == []
+
+
+def _library():
+    import json
+
+    from simulator.library import library_paths
+
+    return [json.loads(p.read_text())["persona"] for p in library_paths()]
