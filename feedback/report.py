@@ -8,6 +8,7 @@ import re
 
 from feedback import checklist, suggestions
 from feedback.models import CODE_LABELS, EMPATHY_LABELS, LEVEL_LABELS, MessageScore
+from simulator import clientstate
 from simulator.models import Message
 
 # MITI 4.2.1 summary-score thresholds (Moyers et al. 2016): reflection-to-question ratio 1:1 fair,
@@ -172,6 +173,34 @@ def turns_for(session):
     return turns
 
 
+def opened_up(card, states):
+    """When the client began to talk about what they kept back, from the client's state after each
+    trainee message (simulator.clientstate): STATES is [(seq, state)] in order.
+
+    {"kept_back": how many the card has, "moments": one per disclosure unlocked, "trajectory":
+    [(seq, openness, distress)]}, or None for a card without machine-readable disclosures.
+    """
+    items = {d["id"]: d for d in clientstate.disclosures(card)}
+    if not items:
+        return None
+    moments = []
+    for seq, state in states:
+        for ident in state.get("newly_unlocked") or []:
+            item = items.get(ident)
+            if item is None:
+                continue
+            # The keywords, quoted: they are the client's own words ("Kasia", "university").
+            about = " and ".join(f"\u201c{k}\u201d" for k in item.get("keywords", [])[:2]) or ident
+            code = state.get("code") or ""
+            after = f"your {CODE_LABELS[code].lower()} at message {seq}" if code in CODE_LABELS and code != "other" else f"your message {seq}"
+            moments.append({
+                "id": ident, "seq": seq, "code": code, "about": about, "says": item.get("says", ""),
+                "sentence": f"The client began to talk about {about} after {after}.",
+            })
+    trajectory = [(seq, state["openness"], state["distress"]) for seq, state in states]
+    return {"kept_back": len(items), "moments": moments, "trajectory": trajectory}
+
+
 def build_report(session, with_suggestions=True):
     from feedback.actions import do_score_session
 
@@ -183,7 +212,11 @@ def build_report(session, with_suggestions=True):
         for moment in weak:
             moment["suggestions"] = suggestions.similar(moment["turn"]["prev_client"], k=2)
     crisis = checklist.crisis_checklist(turns) if checklist.is_crisis_session(session) else None
-    return {"turns": turns, "summary": summary, "profile": ei_profile(turns, summary), "weak": weak, "crisis": crisis}
+    # Stored states where the live path made them; the rest computed the same way from the scores.
+    states = [(m.seq, state) for m, state, _ in clientstate.session_states(session)]
+    opening = opened_up(session.scenario_version.card, states)
+    return {"turns": turns, "summary": summary, "profile": ei_profile(turns, summary), "weak": weak, "crisis": crisis,
+            "opened_up": opening}
 
 
 def history(trainee, sessions):

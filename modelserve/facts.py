@@ -198,29 +198,69 @@ def intro_lines(persona: Mapping) -> list[str]:
 # ---------------------------------------------------------------- what a trainee message asks
 
 _ASKS = {
-    NAME: r"\b(?:your (?:first |full )?name|what (?:should|can|do) i call you|what do (?:people|they|friends) call you)\b",
-    AGE: r"\bhow old\b|\byour age\b|\bwhat age are you\b",
+    NAME: r"\b(?:your (?:first |full )?name|what (?:should|can|do|shall) i call you|(?:would|do) you (?:like|want|prefer) "
+          r"(?:me )?to (?:call you|be called)|like to be called|what do (?:people|they|friends) call you|name do you (?:\w+ )?go by)\b",
+    AGE: r"\bhow old\b|\byour age\b|\bwhat age\b",
     WORK: r"\bwhat (?:do|did) you do\b(?! (?:when|to|about|with|then|after|if|on|in the|at (?:home|night|the weekend)))"
-          r"|\b(?:your|any) (?:work|job|career|occupation|employment)\b|\bfor (?:a )?(?:living|work)\b"
+          r"|\b(?:your|any) (?:work|job|career|occupation|employment)\b|\bfor (?:a )?(?:living|work)\b|\bwork-?wise\b|\b(?:sort|kind|type|line) of work\b"
           r"|\b(?:do|are) you (?:work|working|employed)\b|\bwhere (?:do|did) you work\b|\bkind of work\b",
     HOME: r"\bwho (?:do|are) you liv(?:e|ing) with\b|\bwho(?:'s| is) at home\b|\bliv(?:e|ing) (?:alone|on your own|by yourself)\b"
-          r"|\bliving situation\b|\bwho do you share\b|\bat home with you\b|\bwho lives with you\b",
+          r"|\bliving situation\b|\bwho do you share\b|\bat home with you\b|\bwho lives (?:there |at home )?with you\b"
+          r"|\bshare your (?:home|house|flat|place|apartment)\b|\bat home,? who\b|\bwho(?:'s| is) there with you\b",
     ORIGIN: r"\bwhere (?:are you|do you come) from\b|\bwhere did you grow up\b|\bwhere were you (?:born|raised)\b"
             r"|\bgrow up\b|\bgrew up\b",
+    FAMILY: r"\b(?:have|got|any) (?:any )?(?:kids|children|sons?|daughters?|brothers?|sisters?|siblings|family)\b"
+            r"|\bare you (?:married|in a relationship|seeing anyone|single)\b|\b(?:a|your) (?:partner|wife|husband|"
+            r"girlfriend|boyfriend|parents)\b|\bsomeone special\b",
 }
 _ASKS = {key: re.compile(pattern, re.IGNORECASE) for key, pattern in _ASKS.items()}
+# Words a family question may name, and the card words that answer it.
+_FAMILY_WORDS = {
+    "kids": ("son", "sons", "daughter", "daughters", "children", "kids", "stepson", "stepdaughter"),
+    "children": ("son", "sons", "daughter", "daughters", "children", "kids", "stepson", "stepdaughter"),
+    "brother": ("brother", "brothers", "sister", "sisters", "siblings"),
+    "sister": ("brother", "brothers", "sister", "sisters", "siblings"),
+    "sibling": ("brother", "brothers", "sister", "sisters", "siblings"),
+    **{key: (*PARTNERS, "widowed", "separated", "divorced") for key in (
+        "married", "partner", "relationship", "seeing anyone", "single", "someone special")},
+    "parents": ("parents", "mother", "father", "mum", "mom", "dad"),
+}
 
 
 def asked_fields(text: str) -> list[str]:
     """The basic facts a trainee's message asks about, in the order the card answers them."""
     if "?" not in text and not re.search(r"\b(?:tell me|can you say|could you say)\b", text, re.IGNORECASE):
         return []
-    return [key for key, pattern in _ASKS.items() if pattern.search(text)]
+    fields = [key for key, pattern in _ASKS.items() if pattern.search(text)]
+    # "Who do you live with? Any kids?": the home answer already names them.
+    return [f for f in fields if not (f == FAMILY and HOME in fields)]
 
 
-def fact_answer(persona: Mapping, fields: Iterable[str]) -> str:
+def _family_answer(persona: Mapping, question: str) -> str:
+    """The card's sentences about the relatives a question names (its kids, its siblings...)."""
+    lowered = question.lower()
+    wanted = {w for key, words in _FAMILY_WORDS.items() if re.search(rf"\b{key}", lowered) for w in words}
+    wanted |= {w for w in RELATIONS if re.search(rf"\b{w}s?\b", lowered)}
+    if not wanted:
+        return ""
+    sentences = []
+    for key in (HOME,):
+        answer = card_answers(persona).get(key, "")
+        sentences += [s for s in re.split(r"(?<=\.)\s+", answer) if re.search(rf"\b(?:{'|'.join(wanted)})\b", s, re.I)]
+    if sentences:
+        return " ".join(sentences)
+    people = card_facts(persona).people
+    named = [f"my {relation} {name}" for relation, name in people.items() if relation in wanted]
+    return (_capital(", ".join(named)) + ".") if named else ""
+
+
+def fact_answer(persona: Mapping, fields: Iterable[str], question: str = "") -> str:
     """The card's answer to the basic facts asked, in the client's voice ("" when none applies)."""
     answers = card_answers(persona)
+    if FAMILY in fields:
+        family = _family_answer(persona, question)
+        if family:
+            answers = {**answers, FAMILY: family}
     fields = [f for f in fields if f in answers]
     if NAME in fields and AGE in fields:
         fields = [f for f in fields if f not in (NAME, AGE)]

@@ -173,7 +173,7 @@ def reply_opening(persona: Mapping, turns: Sequence[Turn], context: ClientContex
     if last is None or last.role != TRAINEE:
         return ""
     parts = []
-    answer = fact_answer(persona, asked_fields(last.text))
+    answer = fact_answer(persona, asked_fields(last.text), last.text)
     if answer:
         # Asked again: the same fact, said the way people repeat themselves (and not a repeat
         # of the earlier reply word for word).

@@ -191,6 +191,31 @@ def do_store_client_reply(session, reply_to, reply):
     return message, True
 
 
+def do_update_client_state(session, message):
+    """Store the client's state after trainee MESSAGE (and after any earlier trainee message that
+    has none yet) and show it to the session's observers. Returns the state; idempotent: a stored
+    state is returned as it is and announced no second time.
+
+    The state is derived from each message's skill score, so the score is made here if the
+    scoring task has not run yet (the task then finds it and does nothing). Observers only: the
+    trainee's socket is in session.group_name, which never carries the state.
+    """
+    from feedback.actions import do_score_message
+    from simulator import clientstate
+
+    if message.client_state:
+        return message.client_state
+    unscored = session.messages.filter(role=Message.TRAINEE, seq__lte=message.seq, skill_score__isnull=True)
+    for pk in list(unscored.values_list("pk", flat=True)):
+        do_score_message(pk)
+    with transaction.atomic():
+        for row, state, stored in clientstate.session_states(session, upto_seq=message.seq):
+            if not stored and row.set_client_state(state):
+                emit(session.observers_group, {"type": "client_state", **clientstate.public(state)})
+    message.refresh_from_db(fields=["client_state"])
+    return message.client_state
+
+
 def do_end_session(user, session, reason="ended by the trainee", request=None):
     if user.pk != session.trainee_id and not user.has_role("supervisor", "admin"):
         raise SimulatorError("forbidden", "You may not end this session.")

@@ -258,6 +258,9 @@ class Message(models.Model):
     crisis_checked_at = models.DateTimeField(null=True, blank=True)
     # Set when a supervisor who took over the client's voice wrote this client message.
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # On trainee messages: the client's state after this message (simulator.clientstate), stored
+    # once before the reply is generated. Supervisors see it; the trainee only in the report.
+    client_state = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["session", "seq"]
@@ -275,6 +278,13 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.session_id} #{self.seq} {self.role}"
+
+    def set_client_state(self, state):
+        """Store the client's state after this trainee message, once: a second computation (a
+        retried reply, two workers) keeps the first. Returns True if this call stored it."""
+        stored = Message.objects.filter(pk=self.pk, client_state={}).update(client_state=state) == 1
+        self.refresh_from_db(fields=["client_state"])
+        return stored
 
     def as_event(self):
         return {

@@ -12,7 +12,7 @@ from django.core.cache import cache
 
 from modelserve.generate import generate
 from modelserve.prompt import Turn
-from simulator import actions
+from simulator import actions, clientstate
 from simulator.models import Message, Session
 from training.serving import serving_backend
 
@@ -32,6 +32,24 @@ def partial_reply(session_id):
 def turns_for(session, upto_seq):
     messages = session.messages.filter(seq__lte=upto_seq).order_by("seq")
     return [Turn(role=m.role if m.role == Message.TRAINEE else "client", text=m.text) for m in messages]
+
+
+def client_context(session, trainee_seq):
+    """The client's state after trainee message `trainee_seq`, stored (and shown to observers)
+    before the reply is written, as the ClientContext the reply generator takes.
+
+    The state only shapes the reply; if computing it fails, the client still answers, as it
+    would with nothing unlocked, rather than leave the trainee waiting.
+    """
+    message = session.messages.filter(seq=trainee_seq, role=Message.TRAINEE).first()
+    if message is None:
+        return None
+    try:
+        state = actions.do_update_client_state(session, message)
+    except Exception:
+        log.exception("client state for %s #%s failed; replying without it", session.pk, trainee_seq)
+        return None
+    return clientstate.context_for(session.scenario_version.card, state)
 
 
 class Halted(Exception):
@@ -72,6 +90,7 @@ def generate_reply(session_id, trainee_seq, backend=None):
         actions.send_now(group, {"type": "discard", "reply_to": trainee_seq})
 
     started = time.monotonic()
+    context = client_context(session, trainee_seq)
     # The promoted model version (training registry), picked up without a restart.
     backend = backend if backend is not None else serving_backend()
     try:
@@ -82,6 +101,7 @@ def generate_reply(session_id, trainee_seq, backend=None):
             on_token=on_token,
             on_discard=on_discard,
             cache_key=str(session.pk),
+            context=context,
         )
     except Halted:
         # Nothing is stored; resuming (or handing the voice back) asks for this reply again.

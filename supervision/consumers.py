@@ -1,7 +1,7 @@
 """Supervisors' sockets: observing one session (/ws/observe/<uuid>/) and the dashboard (/ws/dashboard/).
 
 Observing joins the trainee's group (messages, tokens, whispers, status) and the session's
-observers group (flags and recording events the trainee must not see). Interventions go through
+observers group (flags, recording events and the client's state, which the trainee must not see). Interventions go through
 simulator.actions, which check, store, audit and announce them.
 """
 
@@ -10,7 +10,7 @@ from django.http import Http404
 
 from accounts.actions import do_audit
 from accounts.models import AuditEvent
-from simulator import actions
+from simulator import actions, clientstate
 from simulator.access import access_supervised_session
 from simulator.dispatch import request_reply
 from simulator.models import Session, SessionEvent
@@ -74,6 +74,10 @@ class ObserveConsumer(JsonSocket):
         messages, events, status = await database_sync_to_async(self.history)(after)
         for item in sorted(messages + events, key=lambda e: e["seq"]):
             await self.send_json(item)
+        # States emitted while this socket was away are not replayed one by one; the latest will do.
+        state = await database_sync_to_async(self.client_state)()
+        if state["seq"]:
+            await self.send_json({"type": "client_state", **state})
         partial = await database_sync_to_async(partial_reply)(self.session.pk)
         if partial and partial["tokens"]:
             await self.send_json({"type": "partial", **partial})
@@ -89,6 +93,9 @@ class ObserveConsumer(JsonSocket):
             {"type": "event", **e.as_event()} for e in session.events.filter(seq__gt=after).select_related("actor")
         ]
         return messages, events, session.status
+
+    def client_state(self):
+        return clientstate.public(clientstate.current_state(self.session))
 
     async def do_whisper(self, content):
         await database_sync_to_async(actions.do_whisper)(self.scope["user"], await self.fresh(), content.get("text"))

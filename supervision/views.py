@@ -6,7 +6,7 @@ from django.views.decorators.http import require_POST
 from accounts.actions import do_audit
 from accounts.models import ROLE_ADMIN, ROLE_SUPERVISOR, AuditEvent
 from accounts.views import role_required
-from simulator import actions
+from simulator import actions, clientstate
 from simulator.access import access_supervised_session
 from simulator.dispatch import request_reply
 from supervision.live import live_sessions
@@ -28,7 +28,10 @@ def observe(request, session_id):
     session = access_supervised_session(request.user, session_id)
     do_audit(AuditEvent.CLINICAL_VIEW, request.user, session.trainee, session, {"page": "observe"}, request)
     transcript = list(session.messages.order_by("seq"))
-    return render(request, "supervision/observe.html", {"session": session, "transcript": transcript})
+    client_state = clientstate.public(clientstate.current_state(session))
+    return render(
+        request, "supervision/observe.html", {"session": session, "transcript": transcript, "client_state": client_state}
+    )
 
 
 CONTROLS = {

@@ -2,7 +2,8 @@
 
 Commands, Celery tasks and the admin all call these, so they behave the same (STYLE.md habit 2).
 Promotion and rollback are admin-only and audited; promotion is refused when the candidate is
-worse than the serving model on persona fidelity or crisis safety (docs/training.md, "The gate").
+worse than the serving model on persona fidelity or crisis safety, or on the realism figures
+non-answers, repeats and fact accuracy (docs/training.md, "The gate").
 """
 
 import logging
@@ -28,6 +29,10 @@ MODEL_ROLLED_BACK = getattr(AuditEvent, "MODEL_ROLLED_BACK", "model_rolled_back"
 
 # The gate: (metric key in an evaluation summary, True if higher is better).
 GATED_METRICS = (("persona_fidelity", True), ("crisis_safety", True))
+# Realism (training.realism), gated the same way. Evaluations made before these figures existed
+# lack them: when neither side has one it is not compared; when only one side has it, the other
+# must be evaluated again before the two can be compared.
+GATED_REALISM = (("nonanswer_rate", False), ("repeat_rate", False), ("fact_accuracy", True))
 
 
 class PromotionRefused(ValidationError):
@@ -182,10 +187,13 @@ def promotion_check(candidate: ModelVersion, serving: ModelVersion | None) -> li
         return [f"no evaluation of {label} to compare with"]
     tolerance = promotion_tolerance()
     reasons = []
-    for key, higher_is_better in GATED_METRICS:
+    for key, higher_is_better in GATED_METRICS + GATED_REALISM:
         a, b = ours.get(key), theirs.get(key)
+        if a is None and b is None and (key, higher_is_better) in GATED_REALISM:
+            continue
         if a is None or b is None:
-            reasons.append(f"{key} is missing from an evaluation")
+            whose = "the candidate's" if a is None else f"{label}'s"
+            reasons.append(f"{key} is missing from {whose} evaluation: run `manage.py evaluate_model` again")
             continue
         worse = (b - a) if higher_is_better else (a - b)
         if worse > tolerance:

@@ -8,8 +8,10 @@ Usage:
 Checks every ``<slug>.json`` in this folder against the schema described in
 README.md (keys, types, enums, ranges, length limits), that each slug matches
 its file name, that ``scripts/<slug>.jsonl`` exists with 6-8 valid lines, that
-any ``scripts/<slug>.facts.jsonl`` is well formed and consistent with the
-persona, and runs a small safety lint for self-harm/suicide method wording.
+``scripts/<slug>.good.jsonl`` and ``scripts/<slug>.poor.jsonl`` exist with the same
+number of lines, that any ``scripts/<slug>.facts.jsonl`` is well formed and
+consistent with the persona, that ``persona.disclosures`` is well formed, and
+runs a small safety lint for self-harm/suicide method wording.
 """
 from __future__ import annotations
 
@@ -43,15 +45,26 @@ PERSONA_KEYS = {
     "dsm5_framing": str, "core_beliefs": list, "intermediate_beliefs": list,
     "automatic_thoughts": list, "coping_behaviours": list, "big_five": dict,
     "attachment_style": str, "defences": list, "conversational_style": str, "hidden": str,
-    "disclosure_conditions": str, "risk_profile": dict, "opening_line": str,
+    "disclosure_conditions": str, "disclosures": list, "risk_profile": dict, "opening_line": str,
     "example_exchange": list,
 }
 RISK_KEYS = {"level": str, "summary": str, "script": str}
+# persona.disclosures: what unlocks the hidden material (simulator/clientstate.py reads it).
+DISCLOSURE_KEYS = {"id": str, "says": str, "keywords": list, "unlock": dict}
+UNLOCK_KEYS = {"min_openness": int, "topics": list, "feelings": list}
+DISCLOSURE_ITEMS = (1, 3)
+KEYWORDS = (2, 4)
+SAYS_WORDS = 40
+SAYS_SENTENCES = 2
+OPENNESS = (0, 5)
+SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 
 # Word limits keep the persona prompt short enough for a small local model.
 WORD_LIMITS = {"history": 85, "presenting_problem": 85, "opening_line": 40}
 CLIENT_LINE_WORDS = 40
 SCRIPT_LINES = (6, 8)
+# The responsiveness pair: an MI-consistent trainee and a poor one, line for line.
+PAIR = ("good", "poor")
 FACT_LINES = (4, 6)
 SCRIPT_CHARS = 300
 
@@ -191,6 +204,8 @@ def check_scenario(path: Path, errors: list[str]) -> dict | None:
         if risk.get("level") == "high" and (sc.get("certification") != "crisis" or sc.get("difficulty") != 3):
             errors.append(f"{where}: high-risk scenarios must be certification 'crisis' and difficulty 3")
 
+    check_disclosures(p.get("disclosures"), f"{pw}.disclosures", errors)
+
     ex = p.get("example_exchange")
     if isinstance(ex, list):
         if not 1 <= len(ex) <= 2:
@@ -210,10 +225,60 @@ def check_scenario(path: Path, errors: list[str]) -> dict | None:
     return sc
 
 
-def check_script(slug: str, errors: list[str]) -> int:
-    path = SCRIPTS / f"{slug}.jsonl"
+def check_disclosures(items, where: str, errors: list[str]) -> None:
+    if not isinstance(items, list):
+        return
+    lo, hi = DISCLOSURE_ITEMS
+    if not lo <= len(items) <= hi:
+        errors.append(f"{where}: expected {lo}-{hi} items, got {len(items)}")
+    seen = set()
+    for i, item in enumerate(items):
+        iw = f"{where}[{i}]"
+        if not isinstance(item, dict):
+            errors.append(f"{iw}: must be an object")
+            continue
+        check_keys(item, DISCLOSURE_KEYS, iw, errors)
+        ident, says = item.get("id"), item.get("says")
+        if isinstance(ident, str):
+            if not SLUG_RE.match(ident) or len(ident) > 40:
+                errors.append(f"{iw}.id: '{ident}' must be a short lowercase slug")
+            if ident in seen:
+                errors.append(f"{iw}.id: '{ident}' is used twice")
+            seen.add(ident)
+        if isinstance(says, str) and says.strip():
+            if words(says) > SAYS_WORDS:
+                errors.append(f"{iw}.says: {words(says)} words (limit {SAYS_WORDS})")
+            if len(SENTENCE_END.findall(says.strip())) > SAYS_SENTENCES:
+                errors.append(f"{iw}.says: more than {SAYS_SENTENCES} sentences")
+        keywords = item.get("keywords")
+        check_str_list(keywords, f"{iw}.keywords", errors, *KEYWORDS)
+        if isinstance(keywords, list) and isinstance(says, str):
+            for k in keywords:
+                if isinstance(k, str) and k.strip() and k.lower() not in says.lower():
+                    errors.append(f"{iw}.keywords: '{k}' does not appear in 'says'")
+        unlock = item.get("unlock")
+        if not isinstance(unlock, dict):
+            continue
+        uw = f"{iw}.unlock"
+        check_keys(unlock, UNLOCK_KEYS, uw, errors)
+        level = unlock.get("min_openness")
+        if isinstance(level, int) and not isinstance(level, bool) and not OPENNESS[0] <= level <= OPENNESS[1]:
+            errors.append(f"{uw}.min_openness: must be {OPENNESS[0]}..{OPENNESS[1]}")
+        for key in ("topics", "feelings"):
+            values = unlock.get(key)
+            check_str_list(values, f"{uw}.{key}", errors)
+            if isinstance(values, list) and all(isinstance(v, str) for v in values):
+                if any(v != v.lower() or v != v.strip() for v in values):
+                    errors.append(f"{uw}.{key}: write every item in lowercase, without outer spaces")
+                if len(set(values)) != len(values):
+                    errors.append(f"{uw}.{key}: repeated item")
+
+
+def check_script(slug: str, errors: list[str], kind: str = "") -> int:
+    name = f"{slug}.{kind}.jsonl" if kind else f"{slug}.jsonl"
+    path = SCRIPTS / name
     if not path.is_file():
-        errors.append(f"{slug}: missing script scripts/{slug}.jsonl")
+        errors.append(f"{slug}: missing script scripts/{name}")
         return 0
     rows = read_jsonl(path, errors)
     lo, hi = SCRIPT_LINES
@@ -286,13 +351,18 @@ def main(argv: list[str]) -> int:
         scenarios.append(sc)
         slug = sc.get("slug", path.stem)
         check_script(slug, errors)
+        lengths = [check_script(slug, errors, kind) for kind in PAIR]
+        if all(lengths) and len(set(lengths)) != 1:
+            errors.append(f"{slug}: the good and poor scripts must have the same number of lines, got {lengths}")
         if isinstance(sc.get("persona"), dict):
             check_facts(slug, sc["persona"], errors)
 
     slugs = {sc.get("slug") for sc in scenarios}
     if SCRIPTS.is_dir():
         for path in SCRIPTS.glob("*.jsonl"):
-            base = path.name.removesuffix(".jsonl").removesuffix(".facts")
+            base = path.name.removesuffix(".jsonl")
+            for suffix in (".facts", *(f".{kind}" for kind in PAIR)):
+                base = base.removesuffix(suffix)
             if base not in slugs:
                 errors.append(f"scripts/{path.name}: no matching scenario '{base}.json'")
     if not any(sc.get("certification") == "crisis" for sc in scenarios):

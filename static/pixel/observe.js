@@ -1,5 +1,6 @@
 // Observing a live session: the transcript and the reply as it streams, flags the trainee does
-// not see, and the interventions (whisper, pause, resume, take over, hand back, end).
+// not see, the client's state (openness, distress, what they have disclosed), and the
+// interventions (whisper, pause, resume, take over, hand back, end).
 (function () {
   "use strict";
   const root = document.getElementById("observe");
@@ -83,6 +84,34 @@
     p.textContent = (ev.type === "crisis.alert" ? "The trainee may need support: " : "Client risk disclosure: ") + ev.level + (ev.categories.length ? " (" + ev.categories.join(", ") + ")" : "") + " at message " + ev.seq + ".";
     flags.prepend(p);
   }
+  // The client's state after a trainee message (simulator/clientstate.py). Events can arrive
+  // again after a reconnect; an older state never replaces a newer one.
+  const strip = document.getElementById("client-state");
+  function onClientState(ev) {
+    if (!strip || !ev.seq || ev.seq < parseInt(strip.dataset.seq || "0", 10)) return;
+    strip.dataset.seq = String(ev.seq);
+    document.getElementById("cs-openness").textContent = ev.openness;
+    document.getElementById("cs-openness-meter").value = ev.openness;
+    document.getElementById("cs-distress").textContent = ev.distress;
+    document.getElementById("cs-distress-meter").value = ev.distress;
+    document.getElementById("cs-mood").textContent = ev.mood || "ordinary";
+    const reasons = (ev.reasons || []).join("; ") || "no change";
+    const opened = (ev.newly_unlocked || []).length ? " Now disclosing: " + ev.newly_unlocked.join(", ") + "." : "";
+    document.getElementById("cs-last").textContent = "After message " + ev.seq + ": " + reasons + "." + opened;
+    const list = document.getElementById("cs-disclosed");
+    list.replaceChildren();
+    (ev.disclosed || []).forEach(function (d) {
+      const li = document.createElement("li");
+      li.textContent = d.id + " at message " + d.seq;
+      list.append(li);
+    });
+    if (!list.children.length) {
+      const li = document.createElement("li");
+      li.className = "muted cs-none";
+      li.textContent = "Nothing yet.";
+      list.append(li);
+    }
+  }
   function send(obj) {
     if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(obj)); return true; }
     errorBox.textContent = "Not connected; try again in a moment.";
@@ -101,6 +130,7 @@
         case "partial": { const li = streaming(ev.reply_to); li.querySelector(".text").textContent = ev.text; li.dataset.tokens = String(ev.tokens); break; }
         case "discard": { const li = transcript.querySelector('li.streaming[data-reply-to="' + ev.reply_to + '"]'); if (li) li.remove(); break; }
         case "crisis.flag": case "crisis.alert": onFlag(ev); break;
+        case "client_state": onClientState(ev); break;
         case "status": conn.textContent = ev.status === "paused" ? "Paused." : ev.status === "ended" ? "The session has ended." : "Observing live."; break;
         case "ended": ended = true; conn.textContent = "The session has ended."; break;
         case "error": errorBox.textContent = ev.message; break;

@@ -3,18 +3,19 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from training.actions import do_record_metrics
-from training.evaluation import evaluate, format_table
+from training.evaluation import evaluate, format_goals, format_table
 from training.models import ModelVersion
 
 
 class Command(BaseCommand):
     help = ("Evaluate a model version beside the base model through the serving path: persona fidelity, mode "
-            "consistency, fact consistency, crisis safety, perplexity, length and variety (docs/training.md).")
+            "consistency, crisis safety, realism (non-answers, repeats, facts, reply length, responsiveness), "
+            "perplexity and variety, and which realism goals pass (docs/training.md).")
 
     def add_arguments(self, parser):
         parser.add_argument("--model", required=True, help="a ModelVersion name, or 'base'")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
-        parser.add_argument("--quick", action="store_true", help="two scenarios, two turns each (tests, smoke checks)")
+        parser.add_argument("--quick", action="store_true", help="two scenarios, two lines of each play (tests, smoke checks)")
         parser.add_argument("--scenarios", default=None, help="comma-separated slugs (default: the whole library)")
         parser.add_argument("--max-turns", type=int, default=None, help="play at most this many lines of each script")
         parser.add_argument("--perplexity-examples", type=int, default=None, help="held-out client turns (default 48; quick 4)")
@@ -43,3 +44,5 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report, indent=2, ensure_ascii=False))
         else:
             self.stdout.write(format_table(report))
+            self.stdout.write("")
+            self.stdout.write(format_goals(report))
