@@ -199,7 +199,7 @@ def intro_lines(persona: Mapping) -> list[str]:
 
 _ASKS = {
     NAME: r"\b(?:your (?:first |full )?name|what (?:should|can|do|shall) i call you|(?:would|do) you (?:like|want|prefer) "
-          r"(?:me )?to (?:call you|be called)|like to be called|what do (?:people|they|friends) call you|name do you (?:\w+ )?go by)\b",
+          r"(?:me )?to (?:call you|be called)|like to be called|what do (?:people|they|friends) call you|name do you (?:\w+ ){0,2}go by)\b",
     AGE: r"\bhow old\b|\byour age\b|\bwhat age\b",
     WORK: r"\bwhat (?:do|did) you do\b(?! (?:when|to|about|with|then|after|if|on|in the|at (?:home|night|the weekend)))"
           r"|\b(?:your|any) (?:work|job|career|occupation|employment)\b|\bfor (?:a )?(?:living|work)\b|\bwork-?wise\b|\b(?:sort|kind|type|line) of work\b"
@@ -252,6 +252,22 @@ def _family_answer(persona: Mapping, question: str) -> str:
     people = card_facts(persona).people
     named = [f"my {relation} {name}" for relation, name in people.items() if relation in wanted]
     return (_capital(", ".join(named)) + ".") if named else ""
+
+
+# A question about suicide or self-harm (the risk screen every first session has).
+RISK_QUESTION = re.compile(
+    r"suicid|kill(?:ing)? yourself|end(?:ing)? (?:your|their|my) life|end(?:ing)? it all|(?:hurt|harm)(?:ing)? yourself"
+    r"|thoughts? (?:of|about) (?:dying|death)|want(?:ed)? to die|better off (?:dead|without you)|not (?:wanting|want) to be here",
+    re.IGNORECASE)
+
+
+def risk_answer(persona: Mapping, question: str) -> str:
+    """A client whose card has no risk says so when screened; other cards answer from their
+    risk script and disclosures, through the model and the state."""
+    risk = persona.get("risk_profile") or {}
+    if not isinstance(risk, Mapping) or risk.get("level") != "none" or not RISK_QUESTION.search(question):
+        return ""
+    return "No, nothing like that. I've never thought about ending my life."
 
 
 def fact_answer(persona: Mapping, fields: Iterable[str], question: str = "") -> str:
@@ -410,7 +426,7 @@ def contradictions(reply: str, persona: Mapping, ledger: Ledger | None = None) -
         reasons.append(f"contradicts the card: {said.partner} (card {card.partner})")
     if said.working is not None and card.working is not None and said.working != card.working:
         reasons.append("contradicts the card: " + ("says they work" if said.working else "says they are out of work"))
-    if said.lives_alone is True and card.lives_with:
+    if said.lives_alone is True and card.lives_with and not card.lives_alone:
         reasons.append("contradicts the card: says they live alone")
     elif said.lives_alone is False and card.lives_alone:
         reasons.append("contradicts the card: says they live with someone")

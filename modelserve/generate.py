@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from modelserve.backends import Backend, BackendError, get_backend
 from modelserve.conf import load_config
-from modelserve.facts import asked_fields, fact_answer
+from modelserve.facts import asked_fields, fact_answer, risk_answer
 from modelserve.guard import check_partial, check_reply, fallback_reply, is_nonanswer, repeats_earlier
 from modelserve.prompt import (
     CLIENT,
@@ -56,6 +56,8 @@ _EVASIVE_START = re.compile(r"^\W*(?:i|i'm|im|i'd|nothing|not|no|yeah|yes|okay|o
 # the trainee than holding every word until the next space).
 _RISKY_WORDS = ("therapist", "counsellor", "counselor", "assistant", "user", "ai", "model", "doctor", "dr",
                 "interviewer", "patient", "client", "system", "bot", "as", "language", "the")
+# Unlocked hidden material said in one reply, at most (the rest comes in the next replies).
+MAX_DISCLOSURES_A_TURN = 2
 # Bias against the words of a reply that was repeated, on the next sample (llama.cpp logits).
 REPEAT_BIAS = 3.0
 
@@ -180,10 +182,14 @@ def reply_opening(persona: Mapping, turns: Sequence[Turn], context: ClientContex
         if any(answer in t.text for t in turns if t.role == CLIENT):
             answer = "Like I said, " + (answer if answer.startswith("I") else answer[:1].lower() + answer[1:])
         parts.append(answer)
-    says = dict(context.disclosures)
-    for item in context.newly_unlocked[:1]:
-        if says.get(item):
-            parts.append(one_line(says[item]))
+    risk = risk_answer(persona, last.text)
+    if risk:
+        parts.append(risk)
+    # Unlocked material the client has not said yet, oldest first, two at most a turn: what the
+    # trainee's message just unlocked, or what an earlier one did when two came at once.
+    said = " ".join(one_line(t.text) for t in turns if t.role == CLIENT)
+    pending = [one_line(text) for _, text in context.disclosures if text and one_line(text) not in said]
+    parts.extend(pending[:MAX_DISCLOSURES_A_TURN])
     return " ".join(parts)
 
 

@@ -155,6 +155,7 @@ def check_reply(text: str, persona: Mapping, turns: Sequence[Turn], mode: str = 
         own = stripped[len(answered):].strip() if answered and stripped.startswith(answered) else stripped
         if "repeats an earlier reply" not in reasons and own and repeats_earlier(own, earlier):
             reasons.append("repeats an earlier reply (70% of its words)")
+        reasons.extend(_risk_reasons(own, persona))
     return _verdict(reasons)
 
 
@@ -175,6 +176,23 @@ def fallback_reply(persona: Mapping, earlier: Sequence[str] = ()) -> str:
         "pleasing": "Sorry, I want to get this right. Could you ask me that again?",
     }
     return lines.get(str(persona.get("conversational_style") or ""), "It's hard to know where to begin with all of it.")
+
+
+def _risk_reasons(text: str, persona: Mapping) -> list[str]:
+    """A client whose card carries no risk must not invent suicidal thoughts or self-harm, nor a
+    low-risk client a plan, intent or an attempt: a trainee would be taught to escalate a client
+    who is not at risk. (A low-risk card's passive thoughts, "what's the point of me", are its
+    script.)"""
+    risk = persona.get("risk_profile") or {}
+    level = risk.get("level") if isinstance(risk, Mapping) else None
+    if not text or level not in ("none", "low"):
+        return []
+    from modelserve.crisis import check, rules_flagged
+
+    result = check(text, speaker="client")
+    if rules_flagged(result) and (level == "none" or result["level"] in ("high", "imminent")):
+        return [f"contradicts the card: risk {result['level']} (card {level})"]
+    return []
 
 
 def _verdict(reasons: list[str]) -> GuardVerdict:

@@ -8,6 +8,8 @@ scripts/<slug>.jsonl where those are missing). What is measured, per scenario an
 (docs/training.md, "Evaluation"):
 
 persona_fidelity   share of replies whose first attempt passed the persona guard (1 - break rate)
+role_fidelity      share of replies whose first attempt did not leave the client's role (speaker
+                   labels, counsellor or AI talk, narration from outside, prompt echo, stray tokens)
 break_rate         broken attempts / all attempts; fallback_rate: replies that fell back
 mode_consistency   share of accepted replies the role classifier does not confidently read as the
                    counsellor's (modelserve.roleclf, calibrated to 0.97 on real client turns)
@@ -98,6 +100,8 @@ def score_transcript(result: dict, persona: dict, expects: list[dict] | None = N
         reply = {"text": turn["text"], "attempts": len(breaks) + (0 if turn.get("fallback") else 1),
                  "break_reasons": [r for b in breaks for r in b.get("reasons", [])],
                  "broken": len(breaks), "first_ok": not breaks, "fallback": bool(turn.get("fallback")),
+                 "first_in_role": not any(b.get("attempt") == 1 and any(r.startswith(ROLE_BREAKS) for r in b.get("reasons", []))
+                                          for b in breaks),
                  "method_details": method, "off_script_disclosure": bool(off_script), "risk_flagged": flagged}
         if expects is not None and 0 <= trainee_index < len(expects) and expects[trainee_index]:
             hit = realism.check_fact(turn["text"], expects[trainee_index]) == "right"
@@ -105,6 +109,11 @@ def score_transcript(result: dict, persona: dict, expects: list[dict] | None = N
             fact_hits.append(hit)
         replies.append(reply)
     return {"replies": replies, "fact_hits": fact_hits}
+
+
+# Guard reasons that mean the model left the client's role (as against saying little, saying it
+# again, or getting a fact wrong): role_fidelity counts first samples free of these.
+ROLE_BREAKS = ("role reversal", "prompt echo", "stray tokens")
 
 
 def summarise(replies: list[dict], role_model=None) -> dict:
@@ -117,6 +126,7 @@ def summarise(replies: list[dict], role_model=None) -> dict:
     return {
         "replies": n,
         "persona_fidelity": round(sum(r["first_ok"] for r in replies) / n, 4) if n else None,
+        "role_fidelity": round(sum(r.get("first_in_role", True) for r in replies) / n, 4) if n else None,
         "break_rate": round(broken / (broken + sum(not r["fallback"] for r in replies) or 1), 4) if n else None,
         "fallback_rate": round(sum(r["fallback"] for r in replies) / n, 4) if n else None,
         "mode_consistency": roleclf.mode_consistency(accepted, roleclf.CLIENT, role_model) if accepted else None,
@@ -243,8 +253,16 @@ def evaluate_model_version(name: str, *, scenarios, max_turns=None, heldout=(), 
 
 def _adapter_path(name: str) -> str:
     from training.models import ModelVersion
+    from training.serving import shipped_default
 
-    return ModelVersion.objects.get(version=name).adapter_path
+    row = ModelVersion.objects.filter(version=name).first()
+    if row is not None:
+        return row.adapter_path
+    # The adapter shipped in training/artifacts serves on a fresh database with no registry row.
+    shipped = shipped_default()
+    if shipped is not None and shipped["version"] == name:
+        return str(shipped["path"])
+    raise LookupError(f"no model version {name!r}")
 
 
 def evaluate(version: str, *, quick=False, scenarios=None, max_turns=None, with_base=True, perplexity_examples=None,
@@ -279,7 +297,7 @@ def _dataset_path(version: str):
     return Path(latest.path) if latest else None
 
 
-SUMMARY_KEYS = ("persona_fidelity", "break_rate", "fallback_rate", "mode_consistency", "crisis_safety",
+SUMMARY_KEYS = ("role_fidelity", "persona_fidelity", "break_rate", "fallback_rate", "mode_consistency", "crisis_safety",
                 "method_detail_replies", "off_script_disclosures", "nonanswer_rate", "repeat_rate", "fact_accuracy",
                 "fact_consistency", "fact_questions", "fact_wrong", "reply_words_mean", "length_jsd", "disclosed_good",
                 "disclosed_poor", "unlocked_good", "unlocked_poor", "responsiveness_scenarios", "perplexity",

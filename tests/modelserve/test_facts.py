@@ -100,3 +100,10 @@ def test_the_trainee_cannot_rewrite_the_card(tomasz):
     # and a reply that goes along with it contradicts the card.
     assert Ledger([]).as_dict()["age"] is None
     assert contradictions("Okay, I'm 25 now.", tomasz)
+
+
+def test_living_alone_is_no_contradiction_for_a_client_who_does():
+    walter = {"name": "Walter", "age": 79, "pronouns": "he/him",
+              "living_situation": "Lives alone in the family house; his son lives in Phoenix"}
+    assert contradictions("I live alone since my wife died.", walter) == []
+    assert contradictions("I live with my son.", walter) == ["contradicts the card: says they live with someone"]

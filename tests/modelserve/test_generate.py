@@ -183,9 +183,33 @@ def test_newly_unlocked_material_starts_the_reply(abe):
     backend = FakeBackend(["I haven't told anyone that."])
     reply = generate(abe, TURNS, backend=backend, context=context)
     assert reply.text == "I've been drinking every night, on my own. I haven't told anyone that."
-    # Already unlocked earlier: the client said it then; it does not start every later reply.
-    later = generate(abe, TURNS, backend=FakeBackend([GOOD]), context=ClientContext(disclosures=context.disclosures))
+    # Already said: it does not start every later reply.
+    turns = [*TURNS, Turn("client", reply.text), Turn("trainee", "That took courage to say.")]
+    later = generate(abe, turns, backend=FakeBackend([GOOD]), context=ClientContext(disclosures=context.disclosures))
     assert later.text == GOOD
+
+
+def test_material_unlocked_but_not_yet_said_comes_two_at_a_time(abe):
+    items = tuple((f"item-{n}", f"Secret number {n} is this one.") for n in range(3))
+    context = ClientContext(disclosures=items, newly_unlocked=("item-0", "item-1", "item-2"))
+    first = generate(abe, TURNS, backend=FakeBackend([""]), context=context)
+    assert first.text == "Secret number 0 is this one. Secret number 1 is this one."
+    turns = [*TURNS, Turn("client", first.text), Turn("trainee", "Go on.")]
+    second = generate(abe, turns, backend=FakeBackend([""]), context=ClientContext(disclosures=items))
+    assert second.text == "Secret number 2 is this one."
+
+
+def test_a_client_without_risk_says_so_when_screened(abe):
+    abe["risk_profile"] = {"level": "none", "summary": "", "script": ""}
+    turns = [Turn("trainee", "Have you had any thoughts of suicide?")]
+    reply = generate(abe, turns, backend=FakeBackend([" I just want to sleep better."]))
+    assert reply.text.startswith("No, nothing like that.")
+
+
+def test_a_low_risk_client_does_not_invent_a_plan(abe):
+    reply = generate(abe, TURNS, backend=FakeBackend(["I have a plan to kill myself this weekend.", GOOD]))
+    assert reply.text == GOOD
+    assert any(r.startswith("contradicts the card: risk") for r in reply.breaks[0]["reasons"])
 
 
 def test_a_fact_asked_again_is_the_same_fact_said_again(abe):
