@@ -22,8 +22,8 @@ from modelserve.prompt import (
     CLIENT,
     CLIENT_MODE,
     TRAINEE,
-    ClientContext,
     TRAINEE_LABEL,
+    ClientContext,
     PromptStyle,
     Turn,
     build_prompt,
@@ -101,7 +101,10 @@ def generate(persona: Mapping, turns: Sequence[Turn], *, backend: Backend | None
     speaker = client_name(persona) if mode == CLIENT_MODE else TRAINEE_LABEL
     reply = Reply(text="", regenerations=0, model=backend.model_id, opening=opening)
     sink = _Sink(on_token, reply, started)
-    allow_nonanswer = mode == CLIENT_MODE and context.guarded and not _last_was_nonanswer(all_turns)
+    # A guarded client (low openness, or just lectured) or a distressed one may deflect or fall
+    # quiet once; a client who never answers is a client nobody can practise with.
+    allow_nonanswer = (mode == CLIENT_MODE and (context.guarded or context.mood == "distressed")
+                       and not _last_was_nonanswer(all_turns))
     # The whole session's client replies: the guard checks facts and repeats against all of
     # them, not only the turns that still fit the model's window.
     guard_turns = all_turns
@@ -145,6 +148,9 @@ def generate(persona: Mapping, turns: Sequence[Turn], *, backend: Backend | None
         # client's voice beats the canned one (and the canned one would soon be a repeat too).
         reply.text = soft_best[0]
         reply.breaks = [b for b in reply.breaks if b["attempt"] != soft_best[1]]
+    elif opening:
+        # The card's answer or the unlocked material alone, rather than a line that drops it.
+        reply.text = opening
     else:
         reply.text = fallback_reply(persona, [t.text for t in guard_turns if t.role == CLIENT])
         reply.fallback = True

@@ -143,16 +143,17 @@ def check_reply(text: str, persona: Mapping, turns: Sequence[Turn], mode: str = 
         reasons.append("empty reply")
         return _verdict(reasons)
     reasons.extend(_runaway_reasons(stripped))
-    reasons.extend(_echo_reasons(stripped, persona, turns))
+    # The opening (the card's answer, unlocked material) is the card's own words on purpose; the
+    # echo, repeat and risk checks judge what the model said after it.
+    own = stripped[len(answered):].strip() if answered and stripped.startswith(answered) else stripped
+    if own:
+        reasons.extend(_echo_reasons(own, persona, turns))
     reasons.extend(f"unsafe: {r}" for r in harmful_instruction_reasons(stripped))
     if mode == CLIENT_MODE:
         earlier = [t.text for t in turns if t.role == CLIENT]
         reasons.extend(contradictions(stripped, persona, Ledger(earlier)))
         if not answered and not allow_nonanswer and is_nonanswer(stripped):
             reasons.append("non-answer")
-        # The card's answer the reply opened with is the same each time it is asked; what the
-        # model said after it must be new.
-        own = stripped[len(answered):].strip() if answered and stripped.startswith(answered) else stripped
         if "repeats an earlier reply" not in reasons and own and repeats_earlier(own, earlier):
             reasons.append("repeats an earlier reply (70% of its words)")
         reasons.extend(_risk_reasons(own, persona))

@@ -216,3 +216,16 @@ def test_a_fact_asked_again_is_the_same_fact_said_again(abe):
     turns = [Turn("trainee", "How old are you?"), Turn("client", "I'm 56."), Turn("trainee", "Remind me, how old are you?")]
     reply = generate(abe, turns, backend=FakeBackend([""]))
     assert reply.text == "Like I said, I'm 56." and reply.breaks == []
+
+
+def test_when_every_continuation_breaks_the_opening_is_still_said(abe):
+    turns = [Turn("trainee", "How old are you?")]
+    reply = generate(abe, turns, backend=FakeBackend([BAD]))
+    assert reply.text == "I'm 56." and not reply.fallback and len(reply.breaks) == 4
+
+
+def test_the_opening_is_not_an_echo_of_the_card(abe):
+    # Abe's card: "lives alone since his divorce"; said in his words it shares six words with it.
+    turns = [Turn("trainee", "Who do you live with?")]
+    reply = generate(abe, turns, backend=FakeBackend(["It's quiet."]))
+    assert reply.text == "I live alone since my divorce. It's quiet." and reply.breaks == []
