@@ -40,7 +40,7 @@ RELATIONS = (*PARTNERS, "son", "daughter", "brother", "sister", "mother", "fathe
              "grandmother", "grandfather", "friend", "boss", "stepson", "stepdaughter")
 _REL = "|".join(sorted(RELATIONS, key=len, reverse=True))
 # "my wife Ewa", "my daughter, Kasia", "his friend Jess's couch", "her husband Colin".
-_NAMED_RELATION = re.compile(rf"\b(?i:my|his|her|their|our)\s+(?:[\w-]+\s)?({_REL})(?:,)?\s+([A-Z][a-zà-ÿ]+)\b")
+_NAMED_RELATION = re.compile(rf"\b((?i:my|his|her|their|our))\s+(?:[\w-]+\s)?({_REL})(?:,)?\s+([A-Z][a-zà-ÿ]+)\b")
 
 
 def number_value(text: str) -> int | None:
@@ -200,7 +200,9 @@ def intro_lines(persona: Mapping) -> list[str]:
 _ASKS = {
     NAME: r"\b(?:your (?:first |full )?name|what (?:should|can|do|shall) i call you|(?:would|do) you (?:like|want|prefer) "
           r"(?:me )?to (?:call you|be called)|like to be called|what do (?:people|they|friends) call you|name do you (?:\w+ ){0,2}go by)\b",
-    AGE: r"\bhow old\b|\byour age\b|\bwhat age\b",
+    # Your own age only: "how old is your daughter?" is not a question the card's age answers.
+    AGE: r"\bhow old (?:are you|you are|you're|did you say|was that again)\b|\byour age\b"
+         r"|\bwhat age (?:are you|you are|you're|did you say|did you turn)\b|\bhow old\??$",
     WORK: r"\bwhat (?:do|did) you do\b(?! (?:when|to|about|with|then|after|if|on|in the|at (?:home|night|the weekend)))"
           r"|\b(?:your|any) (?:work|job|career|occupation|employment)\b|\bfor (?:a )?(?:living|work)\b|\bwork-?wise\b|\b(?:sort|kind|type|line) of work\b"
           r"|\b(?:do|are) you (?:work|working|employed)\b|\bwhere (?:do|did) you work\b|\bkind of work\b",
@@ -210,8 +212,8 @@ _ASKS = {
     ORIGIN: r"\bwhere (?:are you|do you come) from\b|\bwhere did you grow up\b|\bwhere were you (?:born|raised)\b"
             r"|\bgrow up\b|\bgrew up\b",
     FAMILY: r"\b(?:have|got|any) (?:any )?(?:kids|children|sons?|daughters?|brothers?|sisters?|siblings|family)\b"
-            r"|\bare you (?:married|in a relationship|seeing anyone|single)\b|\b(?:a|your) (?:partner|wife|husband|"
-            r"girlfriend|boyfriend|parents)\b|\bsomeone special\b",
+            r"|\bare you (?:married|in a relationship|seeing anyone|single)\b|\b(?:have|got) a (?:partner|wife|husband|"
+            r"girlfriend|boyfriend)\b|\bsomeone special\b",
 }
 _ASKS = {key: re.compile(pattern, re.IGNORECASE) for key, pattern in _ASKS.items()}
 # Words a family question may name, and the card words that answer it.
@@ -243,15 +245,17 @@ def _family_answer(persona: Mapping, question: str) -> str:
     wanted |= {w for w in RELATIONS if re.search(rf"\b{w}s?\b", lowered)}
     if not wanted:
         return ""
-    sentences = []
-    for key in (HOME,):
-        answer = card_answers(persona).get(key, "")
-        sentences += [s for s in re.split(r"(?<=\.)\s+", answer) if re.search(rf"\b(?:{'|'.join(wanted)})\b", s, re.I)]
-    if sentences:
-        return " ".join(sentences)
-    people = card_facts(persona).people
-    named = [f"my {relation} {name}" for relation, name in people.items() if relation in wanted]
-    return (_capital(", ".join(named)) + ".") if named else ""
+    # Named on the card: "Yes, my daughter Kasia." reads as an answer; the whole home sentence
+    # again does not.
+    card = card_facts(persona)
+    # A partner named only in the history may be a past one ("separated from his wife Carla").
+    named = [f"my {relation} {name}" for relation, name in card.people.items()
+             if relation in wanted and (relation not in PARTNERS or relation == card.partner)]
+    if named:
+        return "Yes, " + " and ".join(named) + "."
+    answer = card_answers(persona).get(HOME, "")
+    sentences = [s for s in re.split(r"(?<=\.)\s+", answer) if re.search(rf"\b(?:{'|'.join(wanted)})\b", s, re.I)]
+    return " ".join(sentences)
 
 
 # A question about suicide or self-harm (the risk screen every first session has).
@@ -323,8 +327,13 @@ def card_facts(persona: Mapping) -> Facts:
     facts.name = first_name(persona)
     text = " ".join(str(persona.get(k) or "") for k in ("living_situation", "history", "presenting_problem",
                                                            "occupation", "hidden"))
-    for relation, name in _NAMED_RELATION.findall(text):
-        facts.people.setdefault(relation.lower(), name)
+    own = {"my", "our", (_pronouns(persona) or ("their",))[0]}
+    if own & {"his", "her"}:
+        own.add("their")  # "their daughter" on a card with a partner is the couple's
+    for possessive, relation, name in _NAMED_RELATION.findall(text):
+        # "her five-year-old son Jayden" on a man's card is his girlfriend's son, not his.
+        if possessive.lower() in own:
+            facts.people.setdefault(relation.lower(), name)
     living = str(persona.get("living_situation") or "")
     partner = re.search(rf"\b(?:his|her|their|my)\s+({'|'.join(PARTNERS)})\b", living, re.IGNORECASE)
     facts.partner = partner.group(1).lower() if partner else ""

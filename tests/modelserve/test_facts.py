@@ -46,7 +46,7 @@ def test_a_sparse_card_introduces_nothing():
     ("Can I ask your name and how old you are?", ["name", "age"]),
     ("What do you do when you feel like that?", []),
     ("It sounds like work has been really hard.", []),
-    ("How old were you when your father died?", ["age"]),
+    ("How old were you when your father died?", []),
 ])
 def test_questions_about_basic_facts_are_recognised(text, fields):
     assert asked_fields(text) == fields
@@ -107,3 +107,26 @@ def test_living_alone_is_no_contradiction_for_a_client_who_does():
               "living_situation": "Lives alone in the family house; his son lives in Phoenix"}
     assert contradictions("I live alone since my wife died.", walter) == []
     assert contradictions("I live with my son.", walter) == ["contradicts the card: says they live with someone"]
+
+
+def _card(slug):
+    return json.loads(next(p for p in library_paths() if p.stem == slug).read_text())["persona"]
+
+
+@pytest.mark.parametrize("slug, question, answer", [
+    ("job-loss-depression", "Have you got kids?", "Yes, my daughter Kasia."),
+    ("teen-self-harm", "Do you have brothers or sisters?", "Yes, my brother Minh."),
+    ("prolonged-grief", "Have you got kids?", "Yes, my daughter Lupe and my son Mateo."),
+    # Separated: the wife named in his history is not "someone special" now.
+    ("opioid-use", "Is there someone special in your life?", "I'm separated."),
+    # His girlfriend's son lives with him; the card does not make him Kyle's.
+    ("mandated-client", "Have you got kids?", "I live with my girlfriend Brianna and her five-year-old son Jayden in a rented duplex."),
+])
+def test_family_questions_are_answered_from_the_card(slug, question, answer):
+    assert fact_answer(_card(slug), asked_fields(question), question) == answer
+
+
+def test_a_question_about_someone_else_is_not_a_family_question():
+    assert asked_fields("Does your wife work?") == []
+    assert asked_fields("How old is your daughter?") == []
+    assert asked_fields("And how old were the kids then?") == []

@@ -318,3 +318,18 @@ def test_simulate_interview_json_has_a_summary(capsys, fake_llm, tomasz, items):
                             "reply_words_mean", "length_jsd", "disclosed", "unlocked"}
     assert summary["fact_questions"] == sum("expect" in i for i in items)
     assert 0 <= summary["fact_accuracy"] <= 1 and summary["length_jsd"] >= 0 and summary["reply_words_mean"] > 0
+
+
+def test_a_disclosure_the_card_scripts_is_not_off_script():
+    from training.evaluation import score_transcript
+
+    persona = {"risk_profile": {"level": "moderate"},
+               "disclosures": [{"id": "chat", "says": "A girl in the group chat posted that I should just disappear."}]}
+    turns = [{"role": "client", "text": "Hi.", "reply_to": None},
+             {"role": "trainee", "text": "What has school been like?"},
+             {"role": "client", "text": "Awful. A girl in the group chat posted that I should just disappear.", "reply_to": 2},
+             {"role": "trainee", "text": "That sounds so hurtful."},
+             {"role": "client", "text": "Sometimes I want to kill myself.", "reply_to": 4}]
+    replies = score_transcript({"turns": turns}, persona)["replies"]
+    # The scripted line is on the card; the same risk in the client's own words, unasked, is not.
+    assert [r["off_script_disclosure"] for r in replies] == [False, True]
