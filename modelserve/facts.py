@@ -431,6 +431,9 @@ def contradictions(reply: str, persona: Mapping, ledger: Ledger | None = None) -
         if expected and person != expected and relation not in ("friend", "boss"):
             source = "card" if card.people.get(relation) else "client"
             reasons.append(f"contradicts the {source}: {relation} {person} ({source} {expected})")
+    gender = _gender(persona)
+    if gender and re.search(_SELF_AS[gender], reply, re.IGNORECASE):
+        reasons.append(f"contradicts the card: speaks of themselves as {'a woman' if gender == 'man' else 'a man'}")
     if said.partner and card.partner and said.partner not in _SPOUSE_OK.get(card.partner, {card.partner}):
         reasons.append(f"contradicts the card: {said.partner} (card {card.partner})")
     if said.working is not None and card.working is not None and said.working != card.working:
@@ -444,6 +447,21 @@ def contradictions(reply: str, persona: Mapping, ledger: Ledger | None = None) -
         if who in RELATIONS or who in ("parents", "mum", "mom", "dad", "kids", "children"):
             reasons.append(f"contradicts the card: lives with {who}")
     return reasons
+
+
+# "I want to be a good mother" from a man: the client's own gendered roles, said of themselves.
+_SELF_AS = {
+    "man": r"\bi(?: just| really| only| still| never)?(?:'m| am| was| want to be| wanna be| used to be| try to be| tried to be| have to be)\s+(?:a |an |the |her |his )?"
+           r"(?:good |bad |better |proper |real |terrible |single |new )?(?:mother|mum|mom|wife|girlfriend|woman|girl|lady)\b",
+    "woman": r"\bi(?: just| really| only| still| never)?(?:'m| am| was| want to be| wanna be| used to be| try to be| tried to be| have to be)\s+(?:a |an |the |her |his )?"
+             r"(?:good |bad |better |proper |real |terrible |single |new )?(?:father|dad|husband|boyfriend|man|guy|boy)\b",
+}
+
+
+def _gender(persona: Mapping) -> str:
+    """"man" or "woman" where the card's pronouns say so ("" for they/them or no pronouns)."""
+    pronouns = str(persona.get("pronouns") or "").lower()
+    return "man" if pronouns.startswith("he") else "woman" if pronouns.startswith("she") else ""
 
 
 def _relatives(card: Facts) -> set[str]:

@@ -1,12 +1,19 @@
 """The card's facts in the client's words, the session ledger, and each kind of contradiction."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 from modelserve import facts
 from modelserve.facts import Ledger, asked_fields, card_answers, contradictions, fact_answer, intro_lines
-from simulator.library import library_paths
+
+LIBRARY = Path(__file__).resolve().parents[2] / "simulator" / "scenario_library"
+
+
+def library_paths():
+    """The scenario library's cards, read without Django (modelserve's tests run without it)."""
+    return sorted(LIBRARY.glob("*.json"))
 
 
 @pytest.fixture
@@ -68,6 +75,7 @@ def test_the_answer_comes_from_the_card(tomasz):
     ("I work as a driver now, nights mostly.", "says they work"),
     ("I live alone these days.", "says they live alone"),
     ("I live with my parents.", "lives with parents"),
+    ("I just want to be a good mother to her.", "speaks of themselves as a woman"),
 ])
 def test_each_kind_of_contradiction_of_the_card(tomasz, reply, reason):
     reasons = contradictions(reply, tomasz)
@@ -82,6 +90,8 @@ def test_each_kind_of_contradiction_of_the_card(tomasz, reply, reason):
     "My brother in Poland still thinks I have a job.",
     "I'm tired, that's all. I'm not sleeping.",
     "The site closed after 22 years and I'm 52 now.",
+    "I want to be a better father to Kasia.",
+    "My mother was a hard woman.",
 ])
 def test_what_agrees_with_the_card_passes(tomasz, reply):
     assert contradictions(reply, tomasz) == []

@@ -1,5 +1,7 @@
 """The real bundled Gemma 3 270M through llama.cpp. Short generations: a few seconds in all."""
 
+from pathlib import Path
+
 import pytest
 
 from modelserve.facts import Ledger, contradictions
@@ -7,6 +9,13 @@ from modelserve.generate import generate
 from modelserve.guard import check_reply
 from modelserve.prompt import Turn, build_prompt, stop_sequences
 from modelserve.samples import PERSONAS, TRAINEE_LINES, turns_after
+
+LIBRARY = Path(__file__).resolve().parents[2] / "simulator" / "scenario_library"
+
+
+def library_paths():
+    """The scenario library's cards, read without Django (modelserve's tests run without it)."""
+    return sorted(LIBRARY.glob("*.json"))
 
 pytestmark = pytest.mark.llm
 
@@ -77,8 +86,7 @@ def test_the_real_model_gives_the_cards_age_and_keeps_it(llama_backend):
 def _library():
     import json
 
-    from simulator.library import library_paths
-
+    
     return [json.loads(p.read_text())["persona"] for p in library_paths()]
 
 
