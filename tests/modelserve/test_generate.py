@@ -1,5 +1,7 @@
+import pytest
+
 from modelserve.backends import BackendError, FakeBackend
-from modelserve.generate import generate
+from modelserve.generate import could_be_evasion, generate
 from modelserve.prompt import ClientContext, Turn
 
 TURNS = [Turn("trainee", "How have you been sleeping lately?")]
@@ -229,3 +231,11 @@ def test_the_opening_is_not_an_echo_of_the_card(abe):
     turns = [Turn("trainee", "Who do you live with?")]
     reply = generate(abe, turns, backend=FakeBackend(["It's quiet."]))
     assert reply.text == "I live alone since my divorce. It's quiet." and reply.breaks == []
+
+
+@pytest.mark.parametrize("text, held", [
+    ("I", True), ("I'm no", True), ("I'm not", True), ("Well, I don", True), ("Noth", True),
+    ("I've", False), ("My doctor", False), ("I miss", False), ("Nobody", False), ("Well, my", False),
+])
+def test_only_what_could_still_become_an_evasion_is_held_back(text, held):
+    assert could_be_evasion(text) is held
