@@ -213,7 +213,9 @@ _ASKS = {
             r"|\bgrow up\b|\bgrew up\b",
     FAMILY: r"\b(?:have|got|any) (?:any )?(?:kids|children|sons?|daughters?|brothers?|sisters?|siblings|family)\b"
             r"|\bare you (?:married|in a relationship|seeing anyone|single)\b|\b(?:have|got) a (?:partner|wife|husband|"
-            r"girlfriend|boyfriend)\b|\bsomeone special\b",
+            r"girlfriend|boyfriend)\b|\bsomeone special\b"
+            r"|\b(?:what about|do you see) your (?:parents|mum|mom|dad|mother|father)\b"
+            r"|\b(?:is|are) your (?:parents|mum|mom|dad|mother|father) (?:still )?(?:around|alive|nearby|close by)\b",
 }
 _ASKS = {key: re.compile(pattern, re.IGNORECASE) for key, pattern in _ASKS.items()}
 # Words a family question may name, and the card words that answer it.
@@ -225,7 +227,8 @@ _FAMILY_WORDS = {
     "sibling": ("brother", "brothers", "sister", "sisters", "siblings"),
     **{key: (*PARTNERS, "widowed", "separated", "divorced") for key in (
         "married", "partner", "relationship", "seeing anyone", "single", "someone special")},
-    "parents": ("parents", "mother", "father", "mum", "mom", "dad"),
+    **{key: ("parents", "mother", "father", "mum", "mom", "dad") for key in
+       ("parents", "mum", "mom", "dad", "mother", "father")},
 }
 
 
@@ -253,9 +256,18 @@ def _family_answer(persona: Mapping, question: str) -> str:
              if relation in wanted and (relation not in PARTNERS or relation == card.partner)]
     if named:
         return "Yes, " + " and ".join(named) + "."
-    answer = card_answers(persona).get(HOME, "")
-    sentences = [s for s in re.split(r"(?<=\.)\s+", answer) if re.search(rf"\b(?:{'|'.join(wanted)})\b", s, re.I)]
-    return " ".join(sentences)
+    # Else the card's own sentences about them, in the client's words: home first, then where
+    # they come from and their history ("His father, a shipyard welder, ..." -> "My father, ...").
+    pattern = re.compile(rf"\b(?:{'|'.join(wanted)})\b", re.IGNORECASE)
+    home = [s for s in re.split(r"(?<=\.)\s+", card_answers(persona).get(HOME, "")) if pattern.search(s)]
+    if home:
+        return " ".join(home)
+    for key in ("cultural_background", "history"):
+        text = first_person(persona, str(persona.get(key) or "")) if persona.get(key) else ""
+        found = [s for s in re.split(r"(?<=\.)\s+", text) if pattern.search(s) and re.match(r"(?:My|I|Our)\b", s)]
+        if found:
+            return found[0]
+    return ""
 
 
 # A question about suicide or self-harm (the risk screen every first session has).

@@ -140,3 +140,11 @@ def test_a_question_about_someone_else_is_not_a_family_question():
     assert asked_fields("Does your wife work?") == []
     assert asked_fields("How old is your daughter?") == []
     assert asked_fields("And how old were the kids then?") == []
+
+
+def test_parents_are_answered_from_the_cards_history_in_the_first_person():
+    ethan = _card("eating-disorder")
+    question = "What about your parents, are they around?"
+    assert fact_answer(ethan, asked_fields(question), question).startswith("My father is a pharmacist")
+    # An open question about the family stays the client's to answer.
+    assert asked_fields("How is your family taking it?") == [] and asked_fields("How are your parents doing?") == []
