@@ -61,3 +61,23 @@ def sign_in(page, live_server, person, password="correct horse battery"):
         page.get_by_label("Code").fill(totp_now(person.totp_secret))
         page.get_by_role("button", name="Sign In").click()
     page.wait_for_url(live_server.url + "/")
+
+
+@pytest.fixture
+def fake_llm_server(transactional_db):
+    """`manage.py runserver` on the test database, in-process channel layer, the scripted model."""
+    from tests.services import start_server
+
+    process = start_server(REDIS_URL=None, PIXEL_LLM_BACKEND="fake")
+    yield process
+    process.stop()
+
+
+def start_trainee_session(context, server, trainee, slug, timeout=15000):
+    """The trainee signs in in CONTEXT and starts scenario SLUG; returns their page."""
+    page = context.new_page()
+    page.set_default_timeout(timeout)
+    sign_in(page, server, trainee)
+    page.goto(server.url + f"/scenarios/{slug}/")
+    page.get_by_role("button", name="Start session").click()
+    return page

@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from simulator.library import load_library
 from simulator.models import Message, Scenario, Session
-from tests.browser.conftest import sign_in
-from tests.services import start_server, usable_by_server
+from tests.browser.conftest import sign_in, start_trainee_session
+from tests.services import usable_by_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,24 +18,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 REFLECTION = "It sounds like you feel exhausted and scared, carrying all that worry on your own."
 
 
-@pytest.fixture
-def server(transactional_db):
-    process = start_server(REDIS_URL=None, PIXEL_LLM_BACKEND="fake")
-    yield process
-    process.stop()
-
-
-def test_supervisor_sees_openness_rise_after_a_reflection(browser, server, certified_trainee, supervisor):
+def test_supervisor_sees_openness_rise_after_a_reflection(browser, fake_llm_server, certified_trainee, supervisor):
+    server = fake_llm_server
     load_library()
     scenario = Scenario.objects.get(slug="generalised-anxiety")
     usable_by_server(certified_trainee, supervisor)
     trainee_ctx, supervisor_ctx = browser.new_context(), browser.new_context()
     try:
-        trainee = trainee_ctx.new_page()
-        trainee.set_default_timeout(20000)
-        sign_in(trainee, server, certified_trainee)
-        trainee.goto(server.url + f"/scenarios/{scenario.slug}/")
-        trainee.get_by_role("button", name="Start session").click()
+        trainee = start_trainee_session(trainee_ctx, server, certified_trainee, scenario.slug, timeout=20000)
         trainee.locator("#transcript li.msg-client[data-seq]").first.wait_for()
         session = Session.objects.get(trainee=certified_trainee)
 

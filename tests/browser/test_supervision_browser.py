@@ -4,30 +4,20 @@ import pytest
 
 from simulator.library import load_library
 from simulator.models import Scenario, Session, SessionEvent
-from tests.browser.conftest import sign_in
-from tests.services import start_server, usable_by_server
+from tests.browser.conftest import sign_in, start_trainee_session
+from tests.services import usable_by_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def server(transactional_db):
-    process = start_server(REDIS_URL=None, PIXEL_LLM_BACKEND="fake")
-    yield process
-    process.stop()
-
-
-def test_supervisor_observes_whispers_and_ends_a_live_session(browser, server, certified_trainee, supervisor):
+def test_supervisor_observes_whispers_and_ends_a_live_session(browser, fake_llm_server, certified_trainee, supervisor):
+    server = fake_llm_server
     load_library()
     scenario = Scenario.objects.get(slug="generalised-anxiety")
     usable_by_server(certified_trainee, supervisor)
     trainee_ctx, supervisor_ctx = browser.new_context(), browser.new_context()
     try:
-        trainee = trainee_ctx.new_page()
-        trainee.set_default_timeout(15000)
-        sign_in(trainee, server, certified_trainee)
-        trainee.goto(server.url + f"/scenarios/{scenario.slug}/")
-        trainee.get_by_role("button", name="Start session").click()
+        trainee = start_trainee_session(trainee_ctx, server, certified_trainee, scenario.slug)
         trainee.get_by_label("Your message").fill("What brings you here today?")
         trainee.get_by_role("button", name="Send").click()
         trainee.locator("#transcript li.msg-client[data-seq]").nth(1).wait_for()
