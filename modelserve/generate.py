@@ -48,7 +48,8 @@ CLIENT_ATTEMPTS = 4
 TRIM_STEP = 8
 # While a reply is this short and could still become a stock evasion ("I'm not...", "I don't"),
 # it is held back: a non-answer is regenerated, and the trainee should not watch it appear and
-# vanish. Only those openings: holding every reply that starts with "I" cost ~90 ms of TTFT.
+# vanish. Only those openings: most replies start with "I", and each held word is a token more
+# before the trainee sees anything.
 HOLD_WORDS = 4
 _EVASIVE_OPENINGS = tuple(tuple(phrase.split()) for phrase in (
     "i m not", "i m fine", "i m okay", "i m ok", "i m alright", "i m tired", "i m so tired", "i m just tired",
