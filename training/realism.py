@@ -693,8 +693,9 @@ def _rate(flags) -> float | None:
     return round(sum(flags) / len(flags), 4) if flags else None
 
 
-def summarise_sessions(sessions: list[dict]) -> dict:
-    """The realism figures over several scored sessions (repeats were judged within each)."""
+def summarise_sessions(sessions: list[dict], reference: bool = True) -> dict:
+    """The realism figures over several scored sessions (repeats were judged within each).
+    REFERENCE=False leaves length_jsd out (None) instead of reading ESConv."""
     replies = [r for s in sessions for r in s["replies"]]
     facts = [f for s in sessions for f in s["facts"]]
     pairs = [p for s in sessions for p in s["pairs"]]
@@ -711,7 +712,7 @@ def summarise_sessions(sessions: list[dict]) -> dict:
         "fact_pairs": len(pairs),
         "reply_words_mean": round(sum(words) / len(words), 1) if words else None,
         "length_hist": [round(h, 4) for h in hist] if words else None,
-        "length_jsd": round(js_distance(hist, reference_histogram()), 4) if words else None,
+        "length_jsd": round(js_distance(hist, reference_histogram()), 4) if words and reference else None,
     }
 
 
@@ -756,14 +757,14 @@ def responsiveness_shares(results: list[dict]) -> dict:
             "disclosure_items": items, "responsiveness_scenarios": len(results)}
 
 
-def summarise_transcript(turns: list[dict], persona: dict, expects=None) -> dict:
+def summarise_transcript(turns: list[dict], persona: dict, expects=None, reference: bool = True) -> dict:
     """The realism figures of one played transcript (simulate --json's "summary").
 
     EXPECTS: one entry per trainee line (an interview item, a facts-script line or None).
     The disclosure figures are of this one transcript: share of the card's hidden items unlocked
     and disclosed in it.
     """
-    summary = summarise_sessions([score_session(turns, persona, expects)])
+    summary = summarise_sessions([score_session(turns, persona, expects)], reference)
     progress = disclosure_progress(turns, persona.get("disclosures") or [])
     items = progress["items"]
     summary.update({"disclosure_items": items,

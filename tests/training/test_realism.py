@@ -333,3 +333,16 @@ def test_a_disclosure_the_card_scripts_is_not_off_script():
     replies = score_transcript({"turns": turns}, persona)["replies"]
     # The scripted line is on the card; the same risk in the client's own words, unasked, is not.
     assert [r["off_script_disclosure"] for r in replies] == [False, True]
+
+
+@pytest.mark.django_db
+def test_simulate_without_the_data_sets_still_prints_its_figures(capsys, fake_llm, tomasz, items, settings, tmp_path):
+    from simulator.library import load_library
+
+    load_library()
+    settings.PIXEL_DATA_DIR = tmp_path  # a clone without ../shared/data
+    call_command("simulate", scenario=SLUG, interview=True, json=True)
+    out = capsys.readouterr()
+    summary = json.loads(out.out)["summary"]
+    assert summary["length_jsd"] is None and summary["fact_questions"] == sum("expect" in i for i in items)
+    assert "length_jsd left out" in out.err and "PIXEL_DATA_DIR" in out.err
