@@ -330,6 +330,7 @@ class Facts:
     lives_alone: bool | None = None
     # Relations the card says the client lives with (for "I live with my parents" on a card without).
     lives_with: set[str] = field(default_factory=set)
+    retired: bool = False
 
 
 def card_facts(persona: Mapping) -> Facts:
@@ -357,6 +358,7 @@ def card_facts(persona: Mapping) -> Facts:
         facts.working = False
     elif re.search(r"\b(?:retired|student|leave|disability|year \d+|grade \d+)\b", occupation, re.IGNORECASE):
         facts.working = None
+        facts.retired = bool(re.match(r"(?i)\s*retired\b", occupation))
     elif occupation:
         facts.working = True
     return facts
@@ -380,7 +382,9 @@ def said_facts(text: str) -> Facts:
     facts.partner = partner.group(1).lower() if partner else ""
     if _UNEMPLOYED.search(text):
         facts.working = False
-    elif _EMPLOYED_NOW.search(text) and not _RETIRED.search(text):
+    elif any(_EMPLOYED_NOW.search(sentence) and not _RETIRED.search(sentence)
+             for sentence in re.split(r"(?<=[.!?])\s+", text)):
+        # Sentence by sentence: "I'm retired. I work as a machinist." still says they work.
         facts.working = True
     if _LIVE_ALONE.search(text):
         facts.lives_alone = True
@@ -448,7 +452,9 @@ def contradictions(reply: str, persona: Mapping, ledger: Ledger | None = None) -
         reasons.append(f"contradicts the card: speaks of themselves as {'a woman' if gender == 'man' else 'a man'}")
     if said.partner and card.partner and said.partner not in _SPOUSE_OK.get(card.partner, {card.partner}):
         reasons.append(f"contradicts the card: {said.partner} (card {card.partner})")
-    if said.working is not None and card.working is not None and said.working != card.working:
+    if said.working and card.retired:
+        reasons.append("contradicts the card: says they work (card: retired)")
+    elif said.working is not None and card.working is not None and said.working != card.working:
         reasons.append("contradicts the card: " + ("says they work" if said.working else "says they are out of work"))
     if said.lives_alone is True and card.lives_with and not card.lives_alone:
         reasons.append("contradicts the card: says they live alone")

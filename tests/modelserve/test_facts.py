@@ -112,6 +112,13 @@ def test_the_trainee_cannot_rewrite_the_card(tomasz):
     assert contradictions("Okay, I'm 25 now.", tomasz)
 
 
+def test_a_retired_client_does_not_go_to_work():
+    walter = _card("older-adult-loneliness")
+    assert contradictions("I'm a retired machinist. I work as a machinist in the field.", walter) == [
+        "contradicts the card: says they work (card: retired)"]
+    assert contradictions("I used to work as a machinist, forty years.", walter) == []
+
+
 def test_living_alone_is_no_contradiction_for_a_client_who_does():
     walter = {"name": "Walter", "age": 79, "pronouns": "he/him",
               "living_situation": "Lives alone in the family house; his son lives in Phoenix"}
