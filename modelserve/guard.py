@@ -93,7 +93,11 @@ SOFT_REASONS = ("non-answer", "repeats an earlier reply")
 
 
 def is_nonanswer(text: str) -> bool:
-    """A reply that says nothing: a stock evasion, or three words or fewer."""
+    """A reply that says nothing: a stock evasion, or three words or fewer.
+
+    training.realism.is_nonanswer is the evaluation's own definition, kept apart on purpose: the
+    judge must not be the guard it judges, or a gap in this list would pass its own measurement.
+    """
     plain = re.sub(r"[\u2019`]", "'", text.strip().lower())
     return len(_words(plain)) <= 3 or bool(_NONANSWER.match(plain))
 

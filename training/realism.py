@@ -134,6 +134,9 @@ _STOCK_RE = re.compile(r"(?<![\w'])(?:"
 def is_nonanswer(reply: str, fact_answered: bool = False) -> bool:
     """A reply that gives the trainee nothing to work with.
 
+    Written apart from modelserve.guard.is_nonanswer on purpose: the measurement must not share a
+    blind spot with the guard whose work it measures.
+
     FACT_ANSWERED: the trainee asked a factual question and the reply holds the expected fact, so a
     short reply ("I'm 52.", "With my wife.") is an answer.
     """

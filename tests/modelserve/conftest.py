@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import pytest
 
 from modelserve.samples import PERSONAS
@@ -15,3 +18,11 @@ def llama_backend():
     from modelserve.conf import LLMConfig
 
     return LlamaCppBackend(LLMConfig(threads=1, ctx=2048, state_cache_mb=64))
+
+
+@pytest.fixture(scope="session")
+def cards():
+    """The scenario library's persona cards by slug, read without Django (modelserve's tests run
+    without it: docs/modelserve.md, "Tests")."""
+    library = Path(__file__).resolve().parents[2] / "simulator" / "scenario_library"
+    return {p.stem: json.loads(p.read_text())["persona"] for p in sorted(library.glob("*.json"))}

@@ -1,24 +1,15 @@
 """The card's facts in the client's words, the session ledger, and each kind of contradiction."""
 
-import json
-from pathlib import Path
 
 import pytest
 
 from modelserve import facts
 from modelserve.facts import Ledger, asked_fields, card_answers, contradictions, fact_answer, intro_lines
 
-LIBRARY = Path(__file__).resolve().parents[2] / "simulator" / "scenario_library"
-
-
-def library_paths():
-    """The scenario library's cards, read without Django (modelserve's tests run without it)."""
-    return sorted(LIBRARY.glob("*.json"))
-
 
 @pytest.fixture
-def tomasz():
-    return json.loads(next(p for p in library_paths() if p.stem == "job-loss-depression").read_text())["persona"]
+def tomasz(cards):
+    return cards["job-loss-depression"]
 
 
 def test_card_facts_become_first_person(tomasz):
@@ -30,14 +21,13 @@ def test_card_facts_become_first_person(tomasz):
     assert "his" not in answers["home"].split() and "he" not in answers["work"].split()
 
 
-def test_every_card_introduces_itself_in_the_first_person():
-    for path in library_paths():
-        persona = json.loads(path.read_text())["persona"]
+def test_every_card_introduces_itself_in_the_first_person(cards):
+    for slug, persona in cards.items():
         (line,) = intro_lines(persona)
-        assert line.startswith(f"I'm {facts.first_name(persona)}, I'm {persona['age']}."), path.stem
+        assert line.startswith(f"I'm {facts.first_name(persona)}, I'm {persona['age']}."), slug
         # The card's third person must not leak into the client's own words.
         pronoun = {"he/him": " his ", "she/her": " hers "}.get(persona["pronouns"], " theirs ")
-        assert pronoun not in f" {line} ", (path.stem, line)
+        assert pronoun not in f" {line} ", (slug, line)
 
 
 def test_a_sparse_card_introduces_nothing():
@@ -112,8 +102,8 @@ def test_the_trainee_cannot_rewrite_the_card(tomasz):
     assert contradictions("Okay, I'm 25 now.", tomasz)
 
 
-def test_a_retired_client_does_not_go_to_work():
-    walter = _card("older-adult-loneliness")
+def test_a_retired_client_does_not_go_to_work(cards):
+    walter = cards["older-adult-loneliness"]
     assert contradictions("I'm a retired machinist. I work as a machinist in the field.", walter) == [
         "contradicts the card: says they work (card: retired)"]
     assert contradictions("I used to work as a machinist, forty years.", walter) == []
@@ -126,10 +116,6 @@ def test_living_alone_is_no_contradiction_for_a_client_who_does():
     assert contradictions("I live with my son.", walter) == ["contradicts the card: says they live with someone"]
 
 
-def _card(slug):
-    return json.loads(next(p for p in library_paths() if p.stem == slug).read_text())["persona"]
-
-
 @pytest.mark.parametrize("slug, question, answer", [
     ("job-loss-depression", "Have you got kids?", "Yes, my daughter Kasia."),
     ("teen-self-harm", "Do you have brothers or sisters?", "Yes, my brother Minh."),
@@ -139,8 +125,8 @@ def _card(slug):
     # His girlfriend's son lives with him; the card does not make him Kyle's.
     ("mandated-client", "Have you got kids?", "I live with my girlfriend Brianna and her five-year-old son Jayden in a rented duplex."),
 ])
-def test_family_questions_are_answered_from_the_card(slug, question, answer):
-    assert fact_answer(_card(slug), asked_fields(question), question) == answer
+def test_family_questions_are_answered_from_the_card(cards, slug, question, answer):
+    assert fact_answer(cards[slug], asked_fields(question), question) == answer
 
 
 def test_a_question_about_someone_else_is_not_a_family_question():
@@ -149,8 +135,8 @@ def test_a_question_about_someone_else_is_not_a_family_question():
     assert asked_fields("And how old were the kids then?") == []
 
 
-def test_parents_are_answered_from_the_cards_history_in_the_first_person():
-    ethan = _card("eating-disorder")
+def test_parents_are_answered_from_the_cards_history_in_the_first_person(cards):
+    ethan = cards["eating-disorder"]
     question = "What about your parents, are they around?"
     assert fact_answer(ethan, asked_fields(question), question).startswith("My father is a pharmacist")
     # An open question about the family stays the client's to answer.
