@@ -100,7 +100,12 @@ def first_person(persona: Mapping, text: str) -> str:
                 clause = re.sub(pattern, replacement, clause, flags=re.IGNORECASE)
                 break
         if possessive == "their":
-            clause = re.sub(r"\btheir\b", "our", clause)
+            # A they/them client's "their partner" is their own ("my partner"); what follows a
+            # partner ("their daughter") is the couple's.
+            partner = rf"\btheir (?=(?:{'|'.join(PARTNERS)})\b)"
+            shared = bool(re.search(partner, clause))
+            clause = re.sub(partner, "my ", clause)
+            clause = re.sub(r"\btheir\b", "our" if shared else "my", clause)
         elif possessive:
             clause = re.sub(rf"\b{possessive}\b", "my", clause)
             clause = re.sub(r"\btheir\b", "our", clause)

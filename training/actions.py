@@ -35,6 +35,32 @@ GATED_METRICS = (("persona_fidelity", True), ("crisis_safety", True))
 GATED_REALISM = (("nonanswer_rate", False), ("repeat_rate", False), ("fact_accuracy", True))
 
 
+# Shipping a new default persona model (ship_adapter --default): better than the current default
+# where the client fails (non-answers, repeats, card facts, and perplexity on held-out real client
+# turns), and no worse where it already did well.
+SHIP_BETTER = (("nonanswer_rate", False), ("repeat_rate", False), ("fact_accuracy", True), ("perplexity", False))
+SHIP_NOT_WORSE = (("role_fidelity", True), ("crisis_safety", True), ("disclosed_good", True), ("disclosed_poor", False))
+
+
+def ship_check(ours: dict, theirs: dict, label: str) -> list[str]:
+    """Why a model with evaluation summary OURS may not replace THEIRS (named LABEL) as the
+    default; empty if it may. A figure THEIRS already has at its best (no non-answers, every fact
+    right) cannot be beaten: equal passes there."""
+    reasons = []
+    for key, higher_is_better in SHIP_BETTER + SHIP_NOT_WORSE:
+        a, b = ours.get(key), theirs.get(key)
+        if a is None or b is None:
+            reasons.append(f"{key} is missing from {'the candidate' if a is None else label}'s evaluation")
+            continue
+        gain = (a - b) if higher_is_better else (b - a)
+        at_best = b == (1.0 if higher_is_better else 0.0) and key != "perplexity"
+        if (key, higher_is_better) in SHIP_BETTER and gain <= 0 and not (at_best and gain == 0):
+            reasons.append(f"{key} {a} is not better than {label}'s {b}")
+        elif (key, higher_is_better) in SHIP_NOT_WORSE and gain < 0:
+            reasons.append(f"{key} {a} is worse than {label}'s {b}")
+    return reasons
+
+
 class PromotionRefused(ValidationError):
     pass
 
@@ -51,8 +77,8 @@ def do_build_dataset(actor=None, *, options=None, out_root: Path | None = None, 
     from training.data.build import BuildOptions, run_pipeline, write_dataset
 
     options = options or BuildOptions()
-    manifest, train, valid = run_pipeline(options, data_dir(), progress)
-    version, folder = write_dataset(manifest, train, valid, Path(out_root or training_dir() / "datasets"))
+    manifest, train, valid, packed = run_pipeline(options, data_dir(), progress)
+    version, folder = write_dataset(manifest, train, valid, Path(out_root or training_dir() / "datasets"), packed)
     manifest = {**manifest, "version": version}
     from training.data.build import read_manifest
 

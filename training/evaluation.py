@@ -277,8 +277,9 @@ def _adapter_path(name: str) -> str:
 
 
 def evaluate(version: str, *, quick=False, scenarios=None, max_turns=None, with_base=True, perplexity_examples=None,
-             dataset_path=None, seed=0, progress=None) -> dict:
-    """{"candidate": {...}, "base": {...}, ...} for VERSION; "base" alone evaluates the base model."""
+             dataset_path=None, seed=0, progress=None, beside: str | None = None) -> dict:
+    """{"candidate": {...}, "base": {...}, ...} for VERSION; "base" alone evaluates the base model.
+    BESIDE: another version (the current default) evaluated with the same seeds, as "reference"."""
     from simulator.library import library_paths
 
     if scenarios is None:
@@ -295,6 +296,9 @@ def evaluate(version: str, *, quick=False, scenarios=None, max_turns=None, with_
     if with_base and version != "base":
         report["base"] = evaluate_model_version("base", scenarios=scenarios, max_turns=max_turns, heldout=heldout,
                                                 seed=seed, progress=progress)
+    if beside and beside not in (version, "base" if with_base else None):
+        report["reference"] = evaluate_model_version(beside, scenarios=scenarios, max_turns=max_turns, heldout=heldout,
+                                                     seed=seed, progress=progress)
     return report
 
 
@@ -316,7 +320,7 @@ SUMMARY_KEYS = ("role_fidelity", "persona_fidelity", "break_rate", "fallback_rat
 
 
 def _columns(report: dict):
-    return [k for k in ("candidate", "base") if k in report]
+    return [k for k in ("candidate", "reference", "base") if k in report]
 
 
 def format_table(report: dict) -> str:

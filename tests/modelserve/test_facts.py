@@ -30,6 +30,14 @@ def test_every_card_introduces_itself_in_the_first_person(cards):
         assert pronoun not in f" {line} ", (slug, line)
 
 
+def test_a_they_them_clients_partner_is_their_own_and_what_follows_is_shared():
+    # Found in preference pairs on made-up cards: "I live with our partner Dana."
+    card = {"name": "Ravi Osei", "age": 40, "pronouns": "they/them",
+            "living_situation": "Lives with their partner Dana and their daughter Mia"}
+    assert card_answers(card)["home"] == "I live with my partner Dana and our daughter Mia."
+    assert facts.first_person(card, "Lives with their mother") == "I live with my mother."
+
+
 def test_a_sparse_card_introduces_nothing():
     assert intro_lines({"name": "Client", "presenting_problem": "stress"}) == []
     assert intro_lines({}) == []

@@ -5,10 +5,19 @@ from collections import Counter
 
 import pytest
 
-from modelserve.prompt import CLIENT_MODE, COUNSELLOR_MODE, MODE_TOKENS, PromptStyle, Turn, build_prompt, stop_sequences
+from modelserve.prompt import (
+    CLIENT_MODE,
+    COUNSELLOR_MODE,
+    MODE_TOKENS,
+    TRAINEE,
+    PromptStyle,
+    Turn,
+    build_prompt,
+    stop_sequences,
+)
 from training.data import steps
 from training.data.build import BuildOptions, cap_repeated_targets, run_pipeline, write_dataset
-from training.data.examples import conversation_examples, persona_for, split_of
+from training.data.examples import conversation_examples, packed_sequences, persona_for, split_of
 from training.data.scrub import Scrubber, scrub_text
 from training.data.sources import (
     CLIENT,
@@ -217,6 +226,32 @@ def test_stock_phrases_are_capped_across_the_data():
     assert cap_repeated_targets(examples, None) == (examples, [])
 
 
+def test_packed_sequence_teaches_each_client_turn_from_exactly_the_served_prompt():
+    turns = []
+    for i in range(14):
+        turns += [Utterance(COUNSELLOR, f"Question number {i} about how the week went?"),
+                  Utterance(CLIENT, f"Answer {i}: the week was long and work kept piling up on me.")]
+    conv = Conversation("t:pack", "test", "MIT", True, turns, {"presenting_problem": "stress at work"})
+    targets = {i for i in range(len(turns)) if i % 2 and i != 7}  # turn 7 dropped, as a repeated target would be
+    rows = packed_sequences(conv, targets, max_chars=900, overlap_turns=4)
+    assert len(rows) > 1  # the window limit split the conversation, with overlap
+    persona = persona_for(conv)
+    taught = []
+    for row in rows:
+        first = int(row["id"].rsplit("@", 1)[1].split("-")[0])
+        text = ""
+        for segment, teach in row["segments"]:
+            if teach:
+                k = next(k for k in range(first, len(turns)) if turns[k].role == CLIENT
+                         and build_prompt(persona, [Turn(CLIENT if u.role == CLIENT else TRAINEE, u.text)
+                                                    for u in turns[first:k]]) == text)
+                assert segment == f" {turns[k].text}\n"  # the completion serving stops after
+                taught.append(k)
+            text += segment
+        assert len(text) <= 900 + 200
+    assert sorted(taught) == sorted(targets)  # every target once, the dropped turn never
+
+
 def test_split_is_by_conversation_group():
     assert split_of("counselchat:12", 0.5) == split_of("counselchat:12", 0.5)
     splits = {split_of(f"g{i}", 0.2) for i in range(200)}
@@ -227,7 +262,7 @@ def test_split_is_by_conversation_group():
 
 def test_pipeline_manifest_counts_chain_and_files_are_versioned(data_dir, tmp_path):
     options = BuildOptions(limit=4, valid_fraction=0.3, use_role_classifier=False)
-    manifest, train, valid = run_pipeline(options, data_dir)
+    manifest, train, valid, packed = run_pipeline(options, data_dir)
     names = [s["step"] for s in manifest["steps"]]
     assert names == ["import", "licence_filter", "normalise", "exact_duplicates", "near_duplicates",
                      "scrub_personal_data", "quality", "crisis_labels", "stock_phrases"]
@@ -241,15 +276,24 @@ def test_pipeline_manifest_counts_chain_and_files_are_versioned(data_dir, tmp_pa
     assert manifest["splits"]["train"]["examples"] == len(train) and manifest["splits"]["valid"]["examples"] == len(valid)
     assert not {e["group"] for e in train} & {e["group"] for e in valid}
     assert all(e["prompt_format_version"] == manifest["prompt_format_version"] for e in train + valid)
-    version, folder = write_dataset(manifest, train, valid, tmp_path / "ds")
-    again, _ = write_dataset(manifest, train, valid, tmp_path / "ds")
+    # The packed file teaches the client targets of train.jsonl, each once, except turns over
+    # max_target_words: one example a turn cuts those at a sentence end, a packed sequence keeps
+    # the whole turn in its context (later prompts show it whole) and does not teach it.
+    packed_targets = Counter(text.strip() for row in packed for text, teach in row["segments"] if teach)
+    singles = Counter(e["completion"].strip() for e in train if e["mode"] == CLIENT_MODE)
+    assert not packed_targets - singles and packed_targets.total() > 0.95 * singles.total()
+    assert all(len(text.split()) > 20 for text in singles - packed_targets)  # only cut long turns are missing
+    assert manifest["splits"]["train_packed"]["targets"] == packed_targets.total()
+    version, folder = write_dataset(manifest, train, valid, tmp_path / "ds", packed)
+    again, _ = write_dataset(manifest, train, valid, tmp_path / "ds", packed)
     assert again == version and version.startswith("ds-")  # same content, same version
     written = json.loads((folder / "manifest.json").read_text())
-    assert written["content_hash"].startswith(version[3:]) and set(written["files"]) == {"train.jsonl", "valid.jsonl"}
+    assert written["content_hash"].startswith(version[3:])
+    assert set(written["files"]) == {"train.jsonl", "valid.jsonl", "train_packed.jsonl"}
 
 
 def test_licence_filter_drops_noncommercial_sources(data_dir):
-    manifest, train, valid = run_pipeline(BuildOptions(limit=3, exclude_noncommercial=True, use_role_classifier=False,
+    manifest, train, valid, _ = run_pipeline(BuildOptions(limit=3, exclude_noncommercial=True, use_role_classifier=False,
                                                        sources=["esconv", "annomi"]), data_dir)
     step = next(s for s in manifest["steps"] if s["step"] == "licence_filter")
     assert step["before"]["by_source"] == {"annomi": 3, "esconv": 3} and step["after"]["by_source"] == {"annomi": 3}

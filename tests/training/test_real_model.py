@@ -42,7 +42,7 @@ NORM_RATIO = (0.8, 1.25)  # |Δ_llama| / |Δ_hf|: a wrong adapter.lora.alpha mov
 def trained(tmp_path_factory, django_db_blocker):
     out = tmp_path_factory.mktemp("real")
     with django_db_blocker.unblock():
-        manifest, rows, valid = run_pipeline(BuildOptions(sources=["esconv"], limit=2, use_role_classifier=False),
+        manifest, rows, valid, _ = run_pipeline(BuildOptions(sources=["esconv"], limit=2, use_role_classifier=False),
                                              __import__("django.conf").conf.settings.PIXEL_DATA_DIR)
     rows = [r for r in rows + valid if r["mode"] == "client" and len(r["prompt"]) < 700][:4]
     assert len(rows) == 4

@@ -5,13 +5,14 @@ import json
 import pytest
 import torch
 
-from training.data.examples import conversation_examples
+from training.data.examples import conversation_examples, packed_sequences
 from training.data.sources import CLIENT, COUNSELLOR, Conversation, Utterance
 from training.recipes.lora_single_device import (
     Example,
     apply_lora,
     collate,
     encode,
+    encode_packed,
     load_config,
     load_model,
     loss_fn,
@@ -114,6 +115,48 @@ def test_encoding_masks_the_prompt_and_drops_overlong_examples():
     (e,) = examples
     assert tok.decode(e.input_ids[e.first_target:]) == " Hi.\n"
     assert e.input_ids[0] == tok.bos_token_id
+
+
+def test_a_packed_sequence_gives_the_same_loss_as_one_example_a_turn():
+    """The packed file is a cheaper way to the same objective, not another one: over the same
+    targets, token-weighted, the loss is that of one served prompt a turn."""
+    device, dtype = pick_device("cpu"), pick_dtype("fp32", pick_device("cpu"))
+    model, tok, _ = load_model({"source": "tiny"}, device, dtype)
+    model = apply_lora(model, {"r": 4, "alpha": 8, "init_b_std": 0.05})
+    turns = [Utterance(COUNSELLOR if j % 2 == 0 else CLIENT, text) for pair in LINES for j, text in enumerate(reversed(pair))]
+    conv = Conversation("t:packed", "test", "MIT", True, turns, {"presenting_problem": "stress"})
+    rows = conversation_examples(conv, modes=("client",))
+    (packed_row,) = packed_sequences(conv, {i for i, u in enumerate(turns) if u.role == CLIENT})
+    singles, _ = encode(tok, rows, 4096)
+    (packed,), _ = encode_packed(tok, [packed_row], 4096)
+    assert len(packed.spans) == len(singles) == 4
+
+    def total(examples):
+        ids, mask, labels = collate(examples, tok.pad_token_id, device)
+        loss, n = loss_fn(model, ids, mask, labels)
+        return float(loss) * n, n
+
+    with torch.no_grad():
+        (a, n_a), (b, n_b) = total(singles), total([packed])
+    assert n_a == n_b and a == pytest.approx(b, rel=1e-4)
+
+
+def test_training_on_packed_sequences_lowers_the_loss(tmp_path):
+    folder = tiny_dataset(tmp_path / "ds")
+    rows = []
+    for i in range(12):
+        turns = [Utterance(COUNSELLOR if j % 2 == 0 else CLIENT, text)
+                 for pair in LINES[: 1 + i % len(LINES)] for j, text in enumerate(reversed(pair))]
+        conv = Conversation(f"p:{i}", "test", "MIT", True, turns, {"presenting_problem": "stress"})
+        rows += packed_sequences(conv, {k for k, u in enumerate(turns) if u.role == CLIENT})
+    (folder / "train_packed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cfg = tiny_config(folder)
+    cfg["dataset"].update(modes=["client"], packed=True)
+    result = train(cfg, tmp_path / "run", resume=False)
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "12 train sequences" in log
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"] * 0.8
+    assert result.best_val_loss < result.first_val_loss
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

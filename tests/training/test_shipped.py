@@ -44,12 +44,20 @@ def test_with_nothing_promoted_replies_come_from_the_shipped_adapter_on_the_real
         serving.reset()
 
 
-def _version(name, fidelity, base_fidelity, path):
-    summary = {"persona_fidelity": fidelity, "crisis_safety": 1.0}
+# The current default's figures, as `evaluate_model --beside` measures them next to a candidate.
+DEFAULT_FIGURES = {"persona_fidelity": 0.95, "crisis_safety": 1.0, "role_fidelity": 1.0, "nonanswer_rate": 0.02,
+                   "repeat_rate": 0.03, "fact_accuracy": 0.9, "perplexity": 16.0, "disclosed_good": 0.9,
+                   "disclosed_poor": 0.1}
+
+
+def _version(name, fidelity, base_fidelity, path, reference=None, **figures):
+    summary = {**DEFAULT_FIGURES, **figures, "persona_fidelity": fidelity}
+    metrics = {"quick": False, "candidate": {"summary": summary},
+               "base": {"summary": {**summary, "persona_fidelity": base_fidelity}}}
+    if reference:
+        metrics["reference"] = {"model": reference, "summary": DEFAULT_FIGURES}
     return ModelVersion.objects.create(version=name, base_model="gemma-3-270m-q4_k_m.gguf", adapter_path=str(path),
-                                       adapter_sha256="cd" * 32,
-                                       metrics={"quick": False, "candidate": {"summary": summary},
-                                                "base": {"summary": {**summary, "persona_fidelity": base_fidelity}}})
+                                       adapter_sha256="cd" * 32, metrics=metrics)
 
 
 def test_ship_adapter_refuses_a_version_that_does_not_beat_the_base(tmp_path, monkeypatch):
@@ -68,10 +76,43 @@ def test_ship_adapter_commits_a_winner_and_can_make_it_the_default(tmp_path, mon
 
     monkeypatch.setattr(ship_adapter, "ARTIFACTS_DIR", tmp_path / "artifacts")
     (tmp_path / "b.gguf").write_bytes(b"GGUF adapter")
-    _version("better", 0.96, 0.93, tmp_path / "b.gguf")
+    current = conf.shipped_default()["version"]
+    _version("better", 0.96, 0.93, tmp_path / "b.gguf", reference=current, nonanswer_rate=0.01, repeat_rate=0.02,
+             fact_accuracy=0.95, perplexity=15.0)
     call_command("ship_adapter", model="better", default=True)
     assert (tmp_path / "artifacts" / "better.gguf").read_bytes() == b"GGUF adapter"
     manifest = json.loads((tmp_path / "artifacts" / "better.json").read_text())
     assert manifest["evaluation"]["adapter"]["persona_fidelity"] == 0.96
     assert json.loads((tmp_path / "artifacts" / "default.json").read_text()) == {
         "version": "better", "file": "better.gguf", "sha256": "cd" * 32}
+
+
+@pytest.mark.parametrize("figures, why", [
+    ({}, "nonanswer_rate 0.02 is not better than the current default"),  # level everywhere: no reason to switch
+    ({"nonanswer_rate": 0.01, "repeat_rate": 0.02, "fact_accuracy": 0.95, "perplexity": 16.5},
+     "perplexity 16.5 is not better"),
+    ({"nonanswer_rate": 0.01, "repeat_rate": 0.02, "fact_accuracy": 0.95, "perplexity": 15.0, "crisis_safety": 0.99},
+     "crisis_safety 0.99 is worse"),
+    ({"nonanswer_rate": 0.01, "repeat_rate": 0.02, "fact_accuracy": 0.95, "perplexity": 15.0, "disclosed_poor": 0.3},
+     "disclosed_poor 0.3 is worse"),
+])
+def test_a_new_default_must_beat_the_current_default_measured_beside_it(tmp_path, monkeypatch, figures, why):
+    from training.management.commands import ship_adapter
+
+    monkeypatch.setattr(ship_adapter, "ARTIFACTS_DIR", tmp_path / "artifacts")
+    (tmp_path / "c.gguf").write_bytes(b"GGUF")
+    current = conf.shipped_default()["version"]
+    _version("candidate", 0.97, 0.90, tmp_path / "c.gguf", reference=current, **figures)
+    with pytest.raises(CommandError, match=why):
+        call_command("ship_adapter", model="candidate", default=True)
+    assert not (tmp_path / "artifacts").exists()
+
+
+def test_a_new_default_needs_an_evaluation_beside_the_current_one(tmp_path, monkeypatch):
+    from training.management.commands import ship_adapter
+
+    monkeypatch.setattr(ship_adapter, "ARTIFACTS_DIR", tmp_path / "artifacts")
+    (tmp_path / "d.gguf").write_bytes(b"GGUF")
+    _version("unmeasured", 0.99, 0.90, tmp_path / "d.gguf", nonanswer_rate=0.0)
+    with pytest.raises(CommandError, match="--beside " + conf.shipped_default()["version"]):
+        call_command("ship_adapter", model="unmeasured", default=True)

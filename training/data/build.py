@@ -18,7 +18,7 @@ from pathlib import Path
 
 from modelserve.prompt import CLIENT_MODE, COUNSELLOR_MODE, PROMPT_FORMAT_VERSION
 from training.data import steps
-from training.data.examples import conversation_examples, split_of, target_key
+from training.data.examples import conversation_examples, packed_sequences, split_of, target_key
 from training.data.sources import SOURCES, read_all
 
 PIPELINE_VERSION = "2"  # 2: repeated and stock-phrase targets dropped
@@ -45,6 +45,11 @@ class BuildOptions:
     # learns to say, and a model with few phrases repeats itself. null keeps all.
     max_target_repeats: int | None = 3
     use_role_classifier: bool = True
+    # Also write train_packed.jsonl: the client targets a conversation window to a sequence, the
+    # recipe's cheap way to a full epoch (examples.packed_sequences). Windows end before this many
+    # characters (~600 tokens).
+    packed: bool = True
+    packed_max_chars: int = 2400
     split_seed: str = "pixel"
 
 
@@ -129,18 +134,31 @@ def run_pipeline(options: BuildOptions, data_dir: Path, progress=None):
 
     progress("examples", 0, len(conversations))
     train, valid, stats = [], [], Counter()
+    train_conversations = []
     for done, conv in enumerate(conversations, 1):
         split = split_of(conv.group, options.valid_fraction, options.split_seed)
         examples = conversation_examples(conv, modes=tuple(options.modes), max_context_turns=options.max_context_turns,
                                          max_prompt_chars=options.max_prompt_chars, max_target_words=options.max_target_words,
                                          drop_repeated_targets=options.drop_repeated_targets, stats=stats)
         (valid if split == "valid" else train).extend(examples)
+        if split != "valid":
+            train_conversations.append(conv)
         if done % 200 == 0:
             progress("examples", done, len(conversations))
     before = len(train)
     train, capped = cap_repeated_targets(train, options.max_target_repeats)
     step("stock_phrases", {"examples": before}, {"examples": len(train)}, max_target_repeats=options.max_target_repeats,
          most_repeated=capped[:30], repeated_in_conversation_dropped=stats["repeated_targets"])
+    # The same client targets, packed a conversation to a sequence (examples.packed_sequences):
+    # the turns the steps above kept, and no others.
+    kept = {e["id"] for e in train if e["mode"] == CLIENT_MODE}
+    packed = []
+    if options.packed and CLIENT_MODE in options.modes:
+        for conv in train_conversations:
+            targets = {i for i in range(len(conv.turns)) if f"{conv.id}#{i}" in kept}
+            if targets:
+                packed += packed_sequences(conv, targets, max_chars=options.packed_max_chars,
+                                           max_target_words=options.max_target_words)
     train_groups = {e["group"] for e in train}
     assert not train_groups & {e["group"] for e in valid}, "a conversation group straddles train and valid"
 
@@ -151,10 +169,15 @@ def run_pipeline(options: BuildOptions, data_dir: Path, progress=None):
                 "conversations": len({e["conversation_id"] for e in rows})}
 
     manifest["splits"] = {"train": example_counts(train), "valid": example_counts(valid)}
+    if packed:
+        manifest["splits"]["train_packed"] = {
+            "sequences": len(packed), "targets": sum(r["targets"] for r in packed),
+            "conversations": len({r["conversation_id"] for r in packed}),
+            "by_source": dict(sorted(Counter(r["source"] for r in packed).items()))}
     manifest["licences"] = sorted({f"{e['source']}: {e['licence']}" for e in train + valid})
     manifest["seconds"] = round(time.monotonic() - started, 1)
     manifest["python"] = platform.python_version()
-    return manifest, train, valid
+    return manifest, train, valid, packed
 
 
 def cap_repeated_targets(examples: list[dict], limit: int | None) -> tuple[list[dict], list[dict]]:
@@ -182,7 +205,8 @@ def _write_jsonl(path: Path, rows) -> str:
     return digest.hexdigest()
 
 
-def write_dataset(manifest: dict, train: list[dict], valid: list[dict], out_root: Path) -> tuple[str, Path]:
+def write_dataset(manifest: dict, train: list[dict], valid: list[dict], out_root: Path,
+                  packed: list[dict] = ()) -> tuple[str, Path]:
     """Write under OUT_ROOT/<version>/; the version name is the content hash, so a rebuild of the
     same data with the same options lands on the same name."""
     out_root = Path(out_root)
@@ -192,6 +216,8 @@ def write_dataset(manifest: dict, train: list[dict], valid: list[dict], out_root
     try:
         files = {"train.jsonl": _write_jsonl(tmp / "train.jsonl", train),
                  "valid.jsonl": _write_jsonl(tmp / "valid.jsonl", valid)}
+        if packed:
+            files["train_packed.jsonl"] = _write_jsonl(tmp / "train_packed.jsonl", packed)
         content = hashlib.sha256(json.dumps({"files": files, "options": manifest["options"],
                                              "prompt_format_version": manifest["prompt_format_version"]},
                                             sort_keys=True).encode()).hexdigest()

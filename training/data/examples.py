@@ -124,3 +124,69 @@ def split_of(group: str, valid_fraction: float, seed: str = "pixel") -> str:
     """'valid' or 'train', by a hash of the conversation group: no conversation straddles both."""
     bucket = int(hashlib.sha256(f"{seed}:{group}".encode()).hexdigest(), 16) % 10_000
     return "valid" if bucket < valid_fraction * 10_000 else "train"
+
+
+def packed_sequences(conv: Conversation, targets: set[int], *, max_chars: int = 2400, overlap_turns: int = 4,
+                     max_target_words: int = 120) -> list[dict]:
+    """CONV's client turns at the indices TARGETS, packed into a few long sequences, each turn a
+    target exactly once.
+
+    Serving's prompts are append-only (modelserve.prompt): the prompt for client turn k, followed
+    by that turn and the next trainee line, is the prompt for the client's next turn. So one
+    sequence header + turns[s:e], with the loss on every client turn in it, teaches each turn from
+    exactly the prompt build_prompt(persona, turns[s:k]) serving would send, and reads the shared
+    context once instead of once a turn: a pass over every client turn costs about a third of the
+    tokens of one example a turn (docs/training.md, "Packed sequences"). A window that would pass
+    MAX_CHARS ends; the next starts OVERLAP_TURNS turns back, those turns now context only.
+
+    Rows: {"segments": [[text, is_target], ...]}: the texts joined are the sequence; a target
+    segment is the completion serving would stop after (a space, the turn, the newline).
+    """
+    persona = persona_for(conv)
+    turns = [Turn(CLIENT if u.role == CLIENT else TRAINEE, u.text) for u in conv.turns]
+    rows, start = [], 0
+
+    def window(first: int, last: int, taught_up_to: int) -> dict | None:
+        """The sequence for turns[first:last], targets only among indices not yet taught."""
+        segments, text = [], ""
+        for k in range(first, last):
+            if turns[k].role != CLIENT:
+                continue
+            prompt = build_prompt(persona, turns[first:k], CLIENT_MODE, style=DEFAULT_STYLE)
+            assert prompt.startswith(text), "prompts are append-only"
+            target = _fit_target(turns[k].text, max_target_words)
+            teach = k in targets and k >= taught_up_to and target == one_line(turns[k].text)
+            segments.append([prompt[len(text):], False])
+            segments.append([f" {one_line(turns[k].text)}\n", teach])
+            text = prompt + segments[-1][0]
+        if not any(teach for _, teach in segments):
+            return None
+        return {"id": f"{conv.id}@{first}-{last}", "conversation_id": conv.id, "group": conv.group,
+                "source": conv.source, "licence": conv.licence, "commercial": conv.commercial, "mode": CLIENT_MODE,
+                "persona": persona, "segments": _merge_context(segments),
+                "targets": sum(1 for _, teach in segments if teach), "prompt_format_version": PROMPT_FORMAT_VERSION}
+
+    taught_up_to = 0
+    while start < len(turns):
+        end = start + 1
+        while end < len(turns) and len(build_prompt(persona, turns[start:end + 1], CLIENT_MODE)) <= max_chars:
+            end += 1
+        row = window(start, end, taught_up_to)
+        if row:
+            rows.append(row)
+        if end >= len(turns):
+            break
+        taught_up_to = end
+        start = max(start + 1, end - overlap_turns)
+    return rows
+
+
+def _merge_context(segments: list[list]) -> list[list]:
+    """Adjacent context segments joined, so a row reads as alternating context and targets."""
+    merged = []
+    for text, teach in segments:
+        if merged and not teach and not merged[-1][1]:
+            merged[-1][0] += text
+        else:
+            merged.append([text, teach])
+    return merged

@@ -244,6 +244,8 @@ def apply_lora(model, lora_cfg: dict, seed: int = 0):
 class Example:
     input_ids: list[int]
     first_target: int  # index of the first completion token
+    # Packed sequences: (start, end) token spans that are targets; None: everything from first_target.
+    spans: list[tuple[int, int]] | None = None
 
 
 def resolve_dataset(version: str) -> Path:
@@ -289,6 +291,25 @@ def encode(tokenizer, rows: list[dict], max_seq_len: int) -> tuple[list[Example]
     return examples, dropped
 
 
+def encode_packed(tokenizer, rows: list[dict], max_seq_len: int) -> tuple[list[Example], int]:
+    """Packed rows (data.examples.packed_sequences) tokenised a segment at a time, as serving
+    tokenises a prompt and then generates the reply: the spans of target segments carry the loss.
+    Sequences longer than MAX_SEQ_LEN are dropped, not cut."""
+    examples, dropped = [], 0
+    for row in rows:
+        ids, spans = [], []
+        for i, (text, teach) in enumerate(row["segments"]):
+            piece = tokenizer(text, add_special_tokens=(i == 0), split_special_tokens=True).input_ids
+            if teach:
+                spans.append((len(ids), len(ids) + len(piece)))
+            ids += piece
+        if len(ids) > max_seq_len or not spans:
+            dropped += 1
+            continue
+        examples.append(Example(ids, spans[0][0], spans))
+    return examples, dropped
+
+
 def collate(examples: list[Example], pad_id: int, device):
     import torch
 
@@ -300,7 +321,8 @@ def collate(examples: list[Example], pad_id: int, device):
         n = len(e.input_ids)
         ids[i, :n] = torch.tensor(e.input_ids)
         mask[i, :n] = 1
-        labels[i, e.first_target:n] = ids[i, e.first_target:n]
+        for start, end in e.spans or [(e.first_target, n)]:
+            labels[i, start:end] = ids[i, start:end]
     return ids.to(device), mask.to(device), labels.to(device)
 
 
@@ -477,17 +499,28 @@ def train(cfg: dict, output_dir: str | Path, *, resume: bool = True,
     folder = resolve_dataset(dcfg.get("version", "latest")) if dcfg.get("path") is None else Path(dcfg["path"])
     modes = tuple(dcfg.get("modes") or ("client",))
     max_len = int(dcfg.get("max_seq_len", 448))
-    train_rows = read_examples(folder / "train.jsonl", modes, dcfg.get("max_train_examples"), seed)
+    # Packed: the same client targets a conversation window to a sequence (about a third of the
+    # tokens for a full pass). Validation stays one example a turn, comparable across runs.
+    packed = bool(dcfg.get("packed")) and modes == ("client",) and (folder / "train_packed.jsonl").exists()
+    if dcfg.get("packed") and not packed:
+        say(f"not packed: {folder.name} has no train_packed.jsonl (datasets built before it) or modes are not "
+            "[client]; one example a turn")
+    if packed:
+        train_rows = read_examples(folder / "train_packed.jsonl", modes, dcfg.get("max_train_examples"), seed)
+        train_set, dropped_train = encode_packed(tokenizer, train_rows, int(dcfg.get("packed_max_seq_len", 768)))
+    else:
+        train_rows = read_examples(folder / "train.jsonl", modes, dcfg.get("max_train_examples"), seed)
+        train_set, dropped_train = encode(tokenizer, train_rows, max_len)
     valid_rows = read_examples(folder / "valid.jsonl", modes, dcfg.get("max_valid_examples", 256), seed)
-    train_set, dropped_train = encode(tokenizer, train_rows, max_len)
     valid_set, dropped_valid = encode(tokenizer, valid_rows, max_len)
     if not train_set or not valid_set:
         raise ValueError(f"no examples left in {folder} for modes {modes} at max_seq_len {max_len}")
     # Shortest first within the validation set: less padding, same loss.
     valid_set.sort(key=lambda e: len(e.input_ids))
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    say(f"data {folder.name}: {len(train_set)} train / {len(valid_set)} valid examples (modes {', '.join(modes)}; "
-        f"dropped over {max_len} tokens: {dropped_train} / {dropped_valid})")
+    targets = sum(len(e.spans) if e.spans else 1 for e in train_set)
+    say(f"data {folder.name}: {len(train_set)} train {'sequences' if packed else 'examples'} ({targets} client targets) / "
+        f"{len(valid_set)} valid examples (modes {', '.join(modes)}; dropped as too long: {dropped_train} / {dropped_valid})")
 
     # 4. loop
     batch_size, accum = int(tcfg.get("batch_size", 4)), int(tcfg.get("grad_accum", 1))

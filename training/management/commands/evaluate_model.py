@@ -21,6 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--max-turns", type=int, default=None, help="play at most this many lines of each script")
         parser.add_argument("--perplexity-examples", type=int, default=None, help="held-out client turns (default 48; quick 4)")
         parser.add_argument("--no-base", action="store_true", help="skip the base model beside it")
+        parser.add_argument("--beside", default=None,
+                            help="also evaluate this version with the same seeds (e.g. the current default, which "
+                                 "`ship_adapter --default` compares with)")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--no-save", action="store_true", help="do not store the report on the ModelVersion")
 
@@ -41,7 +44,7 @@ class Command(BaseCommand):
 
         report = evaluate(name, quick=options["quick"], scenarios=scenarios, max_turns=options["max_turns"],
                           with_base=not options["no_base"], perplexity_examples=options["perplexity_examples"],
-                          seed=options["seed"], progress=progress)
+                          seed=options["seed"], progress=progress, beside=options["beside"])
         if row is not None and not options["no_save"]:
             do_record_metrics(row, report)
         if options["json"]:

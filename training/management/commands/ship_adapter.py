@@ -3,7 +3,8 @@ import shutil
 
 from django.core.management.base import BaseCommand, CommandError
 
-from training.conf import ARTIFACTS_DIR
+from training.actions import ship_check
+from training.conf import ARTIFACTS_DIR, shipped_default
 from training.models import ModelVersion
 
 
@@ -28,9 +29,12 @@ class Command(BaseCommand):
         if not ours or not base:
             raise CommandError("evaluate it beside the base model first (manage.py evaluate_model)")
         wins = ours["persona_fidelity"] > base["persona_fidelity"] and ours["crisis_safety"] >= base["crisis_safety"]
-        if not wins and not options["force"]:
+        if not wins and not options["force"] or not wins and options["default"]:
             raise CommandError(f"not shipped: persona_fidelity {ours['persona_fidelity']} vs base {base['persona_fidelity']}, "
                                f"crisis_safety {ours['crisis_safety']} vs {base['crisis_safety']}")
+        reference = None
+        if options["default"]:
+            reference = self._default_check(row, ours, base, force=options["force"])
         ARTIFACTS_DIR.mkdir(exist_ok=True)
         target = ARTIFACTS_DIR / f"{row.version}.gguf"
         shutil.copyfile(row.adapter_path, target)
@@ -45,7 +49,8 @@ class Command(BaseCommand):
             "training": {"run": run.pk, "steps": run.step, "best_step": run.best_step, "best_val_loss": run.best_val_loss,
                          "stop_reason": run.stop_reason, "losses": run.losses, "config": run.config} if run else row.config,
             "evaluation": {"settings": {k: row.metrics.get(k) for k in ("quick", "scenarios", "max_turns", "seed", "dataset")},
-                           "adapter": ours, "base": base},
+                           "adapter": ours, "base": base,
+                           **({"previous_default": reference} if reference else {})},
             "rebuild": [
                 "manage.py build_dataset" + (" --exclude-noncommercial" if dataset and dataset.options.get("exclude_noncommercial") else "")
                 + (f" --modes {','.join(dataset.options['modes'])}" if dataset and dataset.options.get("modes") else ""),
@@ -62,8 +67,26 @@ class Command(BaseCommand):
         (ARTIFACTS_DIR / f"{row.version}.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
         self.stdout.write(f"shipped {target} ({target.stat().st_size / 1e6:.1f} MB)")
         if options["default"]:
-            if not wins:
-                raise CommandError("a version that does not beat the base model cannot be the default")
             pointer = {"version": row.version, "file": target.name, "sha256": row.adapter_sha256}
             (ARTIFACTS_DIR / "default.json").write_text(json.dumps(pointer, indent=2) + "\n")
             self.stdout.write(f"{row.version} is now the default persona model")
+
+    def _default_check(self, row, ours, base, *, force: bool) -> dict | None:
+        """The new default must beat the current one (actions.ship_check), both measured in the
+        same evaluation run (`evaluate_model --beside CURRENT`); with no current default, the base.
+        Returns the figures it was compared with."""
+        current = shipped_default()
+        if current is not None and current["version"] == row.version:
+            return None
+        if current is None:
+            theirs, label = base, "the base model"
+        else:
+            block = row.metrics.get("reference") or {}
+            if block.get("model") != current["version"]:
+                raise CommandError(f"evaluate it beside the current default first: manage.py evaluate_model --model "
+                                   f"{row.version} --beside {current['version']}")
+            theirs, label = block["summary"], f"the current default {current['version']}"
+        reasons = ship_check(ours, theirs, label)
+        if reasons and not force:
+            raise CommandError("not the default: " + "; ".join(reasons))
+        return {"version": current["version"] if current else "base", "summary": theirs, "refused_for": reasons}
