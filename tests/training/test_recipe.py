@@ -166,3 +166,19 @@ def test_the_same_recipe_trains_on_cuda_in_bf16(tmp_path):
     cfg["model"]["dtype"] = "auto"
     result = train(cfg, tmp_path / "run", resume=False)
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+
+
+def test_resuming_with_a_new_setting_keeps_the_runs_own_settings():
+    """Found resuming a rank-16 run with `--set train.threads=1`: the whole default config came
+    back with it (rank 8), and the checkpoint no longer fitted the model."""
+    from django.core.management import CommandError
+
+    from training.management.commands.train_model import resumed_config
+
+    stored = tiny_config("ds")
+    stored["lora"]["r"] = 16
+    changed = resumed_config(stored, ["train.threads=2", "train.max_steps=40"])
+    assert changed["lora"]["r"] == 16 and changed["train"]["threads"] == 2 and changed["train"]["max_steps"] == 40
+    assert stored["train"]["threads"] == 1  # the stored config itself is not modified
+    with pytest.raises(CommandError, match="lora.r cannot change"):
+        resumed_config(stored, ["lora.r=8"])

@@ -1,5 +1,6 @@
 import json
 
+import yaml
 from django.core.management.base import BaseCommand, CommandError
 
 from training.actions import do_create_training_run, execute_training_run
@@ -23,11 +24,9 @@ class Command(BaseCommand):
             run = TrainingRun.objects.filter(pk=options["resume"]).first()
             if run is None:
                 raise CommandError(f"no training run {options['resume']}")
-            if options["set"]:
-                config = load_config(run.config.get("_config_path") or None, options["set"])
-                for key in ("train", "optim", "dataset", "lora", "output"):
-                    run.config[key] = {**run.config.get(key, {}), **config.get(key, {})} if key != "dataset" else \
-                        {**config.get(key, {}), **{k: v for k, v in run.config.get(key, {}).items() if k in ("version", "path")}}
+            # Only the keys given change: the run's own settings (its LoRA rank, its batch) stay,
+            # or the checkpoint would not fit the model it is loaded into.
+            run.config = resumed_config(run.config, options["set"])
             run.status, run.cancel_requested, run.finished_at = TrainingRun.QUEUED, False, None
             run.max_steps = int(run.config["train"].get("max_steps") or 0)
             run.save(update_fields=["config", "status", "cancel_requested", "finished_at", "max_steps"])
@@ -51,3 +50,24 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps({"run": run.pk, "status": run.status, "step": run.step, "stop_reason": run.stop_reason,
                                       "best_val_loss": run.best_val_loss, "best_step": run.best_step, "error": run.error,
                                       "model": run.models.values_list("version", flat=True).first()}, indent=2))
+
+
+# What a resumed run may not change: the adapter's shape and the data its batches are drawn from.
+FIXED_ON_RESUME = ("lora.", "model.", "dataset.version", "dataset.path", "dataset.packed", "dataset.modes",
+                   "train.batch_size", "train.grad_accum", "train.seed")
+
+
+def resumed_config(config: dict, overrides: list[str]) -> dict:
+    """CONFIG (a run's stored config) with the "dotted.key=value" OVERRIDES applied, and nothing else."""
+    config = json.loads(json.dumps(config))
+    for item in overrides:
+        key, _, value = item.partition("=")
+        key = key.strip()
+        if key.startswith(FIXED_ON_RESUME):
+            raise CommandError(f"{key} cannot change when a run resumes (its checkpoint depends on it)")
+        node = config
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(value)
+    return config
