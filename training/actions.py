@@ -147,8 +147,12 @@ def execute_training_run(run_id: int, model_and_tokenizer=None) -> TrainingRun |
     status = TrainingRun.CANCELLED if result.status == "cancelled" else TrainingRun.SUCCEEDED
     run.finish(status, result.stop_reason)
     if result.gguf_path:
+        record = {"hardware": result.hardware, "tokens_per_s": result.tokens_per_s,
+                  "seconds_per_step": result.seconds_per_step, "steps": result.step, "best_step": result.best_step,
+                  "wall_seconds_last_session": result.wall_seconds, "dataset_hash": result.dataset_hash}
         do_register_model(None, adapter_path=Path(result.gguf_path), dataset=run.dataset, training_run=run,
-                          config=run.config, trained_by=run.created_by, notes=f"run {run.pk}: {result.stop_reason}")
+                          config={**run.config, "record": record}, trained_by=run.created_by,
+                          notes=f"run {run.pk}: {result.stop_reason}")
     return run
 
 

@@ -63,6 +63,9 @@ def test_a_few_cpu_steps_on_a_tiny_model_lower_the_loss(tmp_path):
     assert result.best_val_loss < result.first_val_loss
     assert (tmp_path / "run" / "best" / "adapter_model.safetensors").exists()
     assert result.tokens_per_s and result.tokens_per_s > 0
+    # every run records where it ran and on which data
+    assert result.hardware["device"] == "cpu" and result.hardware["threads"] == 1 and result.hardware["torch"]
+    assert result.wall_seconds > 0
 
 
 def test_a_resumed_run_ends_exactly_where_an_uninterrupted_one_does(tmp_path):

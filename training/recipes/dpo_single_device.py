@@ -38,6 +38,7 @@ from training.recipes.lora_single_device import (
     apply_lora,
     causal_lm,
     gguf_arch,
+    hardware_info,
     load_adapter_weights,
     load_model,
     lr_lambda,
@@ -297,6 +298,9 @@ def train(cfg: dict, output_dir: str | Path, *, model_and_tokenizer=None, on_pro
               "first": history[0], "history": history, "train_pairs": len(train_set), "held_out_pairs": len(valid_set),
               "tokens_per_s": round(tokens / max(train_seconds, 1e-9), 1), "train_seconds": round(train_seconds, 1),
               "device": str(device), "dtype": str(dtype), "adapter_dir": str(out / BEST), "model_info": info,
+              "hardware": hardware_info(device, int(tcfg.get("threads", 2)) if device.type == "cpu" else None),
+              "pairs_sha256": hashlib.sha256(Path(cfg["pairs"]).read_bytes()).hexdigest(),
+              "wall_seconds": round(time.monotonic() - started, 1),
               "config": {k: v for k, v in cfg.items() if k != "model"}}
     if cfg["output"].get("export_gguf", True) and info.get("source") != "tiny":
         from modelserve.lora_export import export_peft_adapter

@@ -434,6 +434,31 @@ class Result:
     model_info: dict = field(default_factory=dict)
     dataset: str = ""
     dropped_examples: dict = field(default_factory=dict)
+    # What a reader needs to compare runs: where it ran and on exactly which data.
+    hardware: dict = field(default_factory=dict)
+    dataset_hash: str = ""
+    wall_seconds: float | None = None
+
+
+def hardware_info(device, threads: int | None = None) -> dict:
+    """The machine a run ran on, for its record (docs/training.md asks for it with every run)."""
+    import platform
+
+    import torch
+
+    info = {"device": str(device), "torch": torch.__version__, "cpu": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count()}
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    else:
+        info["threads"] = threads
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8") as f:
+                info["cpu"] = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")),
+                                   info["cpu"])
+        except OSError:
+            pass
+    return info
 
 
 def lr_lambda(warmup: int, total: int, schedule: str):
@@ -611,7 +636,9 @@ def train(cfg: dict, output_dir: str | Path, *, resume: bool = True,
     result = Result(status=status, stop_reason=reason, step=state["step"], best_step=state["best_step"],
                     best_val_loss=state["best_val_loss"], first_val_loss=state["first_val_loss"], output_dir=str(out),
                     history=state["history"], model_info=info, dataset=folder.name,
-                    dropped_examples={"train": dropped_train, "valid": dropped_valid})
+                    dropped_examples={"train": dropped_train, "valid": dropped_valid},
+                    hardware=hardware_info(device, int(tcfg.get("threads", 2)) if device.type == "cpu" else None),
+                    dataset_hash=_manifest_hash(folder), wall_seconds=round(time.monotonic() - started, 1))
     if state["tokens"] and state["train_seconds"]:
         result.tokens_per_s = round(state["tokens"] / state["train_seconds"], 1)
         result.seconds_per_step = round(state["train_seconds"] / max(1, state["step"]), 3)
@@ -630,6 +657,13 @@ def train(cfg: dict, output_dir: str | Path, *, resume: bool = True,
     (out / "result.json").write_text(json.dumps(result.__dict__, indent=2, default=str) + "\n")
     say(f"{status}: {reason}; best val_loss {state['best_val_loss']} at step {state['best_step']}", None, state["step"])
     return result
+
+
+def _manifest_hash(folder: Path) -> str:
+    try:
+        return json.loads((folder / "manifest.json").read_text()).get("content_hash", "")
+    except (OSError, ValueError):
+        return ""
 
 
 def gguf_arch(config) -> str:

@@ -47,7 +47,8 @@ class Command(BaseCommand):
             "licence_note": "Trained on ESConv (CC BY-NC 4.0): non-commercial use only." if dataset and
                             any("esconv" in x for x in dataset.licences) else "",
             "training": {"run": run.pk, "steps": run.step, "best_step": run.best_step, "best_val_loss": run.best_val_loss,
-                         "stop_reason": run.stop_reason, "losses": run.losses, "config": run.config} if run else row.config,
+                         "stop_reason": run.stop_reason, "losses": run.losses, "config": run.config,
+                         "record": row.config.get("record")} if run else row.config,
             "evaluation": {"settings": {k: row.metrics.get(k) for k in ("quick", "scenarios", "max_turns", "seed", "dataset")},
                            "adapter": ours, "base": base,
                            **({"previous_default": reference} if reference else {})},
