@@ -116,3 +116,32 @@ def test_a_new_default_needs_an_evaluation_beside_the_current_one(tmp_path, monk
     _version("unmeasured", 0.99, 0.90, tmp_path / "d.gguf", nonanswer_rate=0.0)
     with pytest.raises(CommandError, match="--beside " + conf.shipped_default()["version"]):
         call_command("ship_adapter", model="unmeasured", default=True)
+
+
+def test_a_preference_trained_version_keeps_its_lineage_into_the_shipped_manifest(tmp_path, monkeypatch):
+    from training.management.commands import ship_adapter
+    from training.models import TrainingRun
+
+    monkeypatch.setattr(ship_adapter, "ARTIFACTS_DIR", tmp_path / "artifacts")
+    (tmp_path / "dpo.gguf").write_bytes(b"GGUF dpo")
+    result = {"steps": 83, "pairs_sha256": "fe" * 32, "history": [{"step": 1}],
+              "config": {"pairs": "pairs-v1.jsonl", "max_pairs": 360, "optim": {"lr": 1e-4}, "dpo": {"beta": 0.1}}}
+    (tmp_path / "result.json").write_text(json.dumps(result))
+    run = TrainingRun.objects.create(config={"train": {"max_steps": 260}}, output_dir=str(tmp_path), step=260,
+                                     max_steps=260, status=TrainingRun.SUCCEEDED)
+    call_command("register_adapter", gguf=str(tmp_path / "dpo.gguf"), preference=str(tmp_path / "result.json"),
+                 run=run.pk, name="lora-dpo")
+    row = ModelVersion.objects.get(version="lora-dpo")
+    assert row.training_run == run and row.config["preference"]["steps"] == 83 and "history" not in row.config["preference"]
+    current = conf.shipped_default()["version"]
+    row.metrics = {"quick": False, "candidate": {"summary": {**DEFAULT_FIGURES, "persona_fidelity": 0.97, "nonanswer_rate": 0.01,
+                                                             "repeat_rate": 0.02, "fact_accuracy": 0.95, "perplexity": 15.0}},
+                   "base": {"summary": {**DEFAULT_FIGURES, "persona_fidelity": 0.9}},
+                   "reference": {"model": current, "summary": DEFAULT_FIGURES}}
+    row.save()
+    call_command("ship_adapter", model="lora-dpo", default=True)
+    manifest = json.loads((tmp_path / "artifacts" / "lora-dpo.json").read_text())
+    rebuild = "\n".join(manifest["rebuild"])
+    assert "dpo_single_device" in rebuild and "optim.lr=0.0001" in rebuild and f"--beside {current}" in rebuild
+    assert manifest["preference_training"]["pairs_sha256"] == "fe" * 32
+    assert manifest["evaluation"]["previous_default"]["version"] == current

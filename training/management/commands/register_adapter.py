@@ -1,3 +1,4 @@
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,9 +19,29 @@ class Command(BaseCommand):
         parser.add_argument("--gguf", help="a GGUF LoRA adapter file")
         parser.add_argument("--name", default=None, help="registry name (default lora-<date>-<sha8>)")
         parser.add_argument("--notes", default="")
+        parser.add_argument("--preference", default=None, metavar="RESULT_JSON",
+                            help="the result.json of a preference (DPO) run that made the --gguf adapter; with --run "
+                                 "naming the supervised run it started from, the version keeps both in its record")
 
     def handle(self, *args, **options):
         run, dataset, config = None, None, {}
+        if options["gguf"] and options["preference"]:
+            # A preference-trained adapter: the file is the DPO run's export, the lineage is the
+            # supervised run it started from.
+            gguf = Path(options["gguf"])
+            result_path = Path(options["preference"])
+            if not gguf.is_file() or not result_path.is_file():
+                raise CommandError(f"{gguf} or {result_path} is not a file")
+            run = TrainingRun.objects.filter(pk=options["run"]).first() if options["run"] else None
+            if options["run"] and run is None:
+                raise CommandError(f"no training run {options['run']}")
+            preference = {k: v for k, v in json.loads(result_path.read_text()).items() if k != "history"}
+            dataset = run.dataset if run else None
+            config = {**(run.config if run else {}), "preference": preference}
+            row = do_register_model(None, adapter_path=gguf, version=options["name"], dataset=dataset, training_run=run,
+                                    config=config, trained_by=run.created_by if run else None, notes=options["notes"])
+            self.stdout.write(f"{row.version}\t{row.adapter_path}\t{row.adapter_sha256}")
+            return
         if options["run"]:
             run = TrainingRun.objects.filter(pk=options["run"]).first()
             if run is None:

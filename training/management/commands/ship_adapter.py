@@ -61,10 +61,15 @@ class Command(BaseCommand):
                 *([f"(run {run.pk} stopped at step {run.step}: {run.stop_reason}; the adapter shipped is its best by "
                    f"validation loss, step {run.best_step}, which a rerun reaches again: batches are a pure function "
                    f"of seed and step)"] if run and run.step != (run.max_steps or run.step) else []),
-                "manage.py register_adapter --run RUN_ID --name VERSION", "manage.py evaluate_model --model VERSION",
+                *(_preference_steps(row.config["preference"]) if row.config.get("preference") else
+                  ["manage.py register_adapter --run RUN_ID --name VERSION"]),
+                "manage.py evaluate_model --model VERSION"
+                + (f" --beside {reference['version']}" if reference and reference.get("version") != "base" else ""),
                 f"manage.py ship_adapter --model VERSION{' --default' if options['default'] else ''}",
             ],
         }
+        if row.config.get("preference"):
+            manifest["preference_training"] = row.config["preference"]
         (ARTIFACTS_DIR / f"{row.version}.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
         self.stdout.write(f"shipped {target} ({target.stat().st_size / 1e6:.1f} MB)")
         if options["default"]:
@@ -91,3 +96,17 @@ class Command(BaseCommand):
         if reasons and not force:
             raise CommandError("not the default: " + "; ".join(reasons))
         return {"version": current["version"] if current else "base", "summary": theirs, "refused_for": reasons}
+
+
+def _preference_steps(preference: dict) -> list[str]:
+    """How the preference pass of a DPO-trained version is rebuilt (docs/training.md)."""
+    cfg = preference.get("config") or {}
+    report = cfg.get("pairs", "PAIRS.jsonl")
+    sets = " ".join(f"{k}={v}" for k, v in (("max_pairs", cfg.get("max_pairs")), ("optim.lr", (cfg.get("optim") or {}).get("lr")),
+                                            ("dpo.beta", (cfg.get("dpo") or {}).get("beta")),
+                                            ("dpo.sft_weight", (cfg.get("dpo") or {}).get("sft_weight")),
+                                            ("max_seq_len", cfg.get("max_seq_len"))) if v is not None)
+    return [f"manage.py build_preference_pairs --dataset DATASET (the options in {report}'s .report.json; "
+            f"pairs sha256 {preference.get('pairs_sha256', '?')})",
+            f"python -m training.recipes.dpo_single_device pairs=PAIRS.jsonl adapter=<the run's output>/best {sets}",
+            "manage.py register_adapter --run RUN_ID --gguf <dpo output>/adapter.gguf --preference <dpo output>/result.json"]
