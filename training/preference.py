@@ -245,14 +245,10 @@ def llama_sampler(backend, temperature: float = 0.7, max_tokens: int = 60) -> Sa
 
 
 def write_pairs(path: Path, pairs: list[dict]) -> str:
-    """Write PAIRS as JSONL; the SHA-256 of the file."""
-    digest = hashlib.sha256()
-    with open(path, "w", encoding="utf-8") as f:
-        for pair in pairs:
-            line = json.dumps(pair, ensure_ascii=False, sort_keys=True) + "\n"
-            f.write(line)
-            digest.update(line.encode())
-    return digest.hexdigest()
+    """Write PAIRS as JSONL, as the dataset files are written; the SHA-256 of the file."""
+    from training.data.build import _write_jsonl
+
+    return _write_jsonl(path, pairs)
 
 
 def read_pairs(path: Path) -> list[dict]:

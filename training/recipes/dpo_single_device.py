@@ -20,7 +20,6 @@ evaluation; the best by held-out loss is kept and exported as a GGUF adapter.
 """
 
 import argparse
-import contextlib
 import hashlib
 import json
 import logging
@@ -40,12 +39,9 @@ from training.recipes.lora_single_device import (
     gguf_arch,
     hardware_info,
     load_adapter_weights,
-    load_model,
     lr_lambda,
-    pick_device,
-    pick_dtype,
     save_adapter,
-    seed_everything,
+    setup_run,
 )
 
 log = logging.getLogger(__name__)
@@ -143,7 +139,6 @@ def dpo_loss(pc, pr, rc, rr, beta: float):
 def train(cfg: dict, output_dir: str | Path, *, model_and_tokenizer=None, on_progress=None) -> dict:
     import torch
 
-    from training.conf import training_dir
     from training.preference import read_pairs
 
     out = Path(output_dir)
@@ -157,20 +152,8 @@ def train(cfg: dict, output_dir: str | Path, *, model_and_tokenizer=None, on_pro
         if on_progress:
             on_progress(text)
 
-    device = pick_device(tcfg.get("device", "auto"))
-    dtype = pick_dtype(cfg["model"].get("dtype", "auto"), device)
-    if device.type == "cpu":
-        torch.set_num_threads(int(tcfg.get("threads", 2)))
-    seed = int(tcfg.get("seed", 0))
-    seed_everything(seed)
-    autocast = (lambda: torch.autocast("cuda", dtype=dtype)) if device.type == "cuda" and dtype != torch.float32 \
-        else contextlib.nullcontext
-
     started = time.monotonic()
-    if model_and_tokenizer is not None:
-        base, tokenizer, info = model_and_tokenizer
-    else:
-        base, tokenizer, info = load_model(cfg["model"], device, dtype, cache_root=training_dir() / "cache")
+    device, dtype, autocast, seed, (base, tokenizer, info) = setup_run(cfg, model_and_tokenizer)
     adapter = cfg.get("adapter")
     lora_cfg = dict(cfg["lora"])
     if adapter:

@@ -473,6 +473,28 @@ def lr_lambda(warmup: int, total: int, schedule: str):
     return at
 
 
+def setup_run(cfg: dict, model_and_tokenizer=None):
+    """(device, dtype, autocast, seed, (base model, tokenizer, info)) for a recipe's CFG: CUDA in
+    bf16 where there is one, else CPU threads; seeds; the base model (or the one a test passes)."""
+    import contextlib
+
+    import torch
+
+    from training.conf import training_dir
+
+    tcfg = cfg["train"]
+    device = pick_device(tcfg.get("device", "auto"))
+    dtype = pick_dtype(cfg["model"].get("dtype", "auto"), device)
+    if device.type == "cpu":
+        torch.set_num_threads(int(tcfg.get("threads", 2)))
+    seed = int(tcfg.get("seed", 0))
+    seed_everything(seed)
+    autocast = (lambda: torch.autocast("cuda", dtype=dtype)) if device.type == "cuda" and dtype != torch.float32 \
+        else contextlib.nullcontext
+    loaded = model_and_tokenizer or load_model(cfg["model"], device, dtype, cache_root=training_dir() / "cache")
+    return device, dtype, autocast, seed, loaded
+
+
 def train(cfg: dict, output_dir: str | Path, *, resume: bool = True,
           on_progress: Callable[[int, dict | None, str], None] | None = None,
           should_stop: Callable[[], bool] | None = None, model_and_tokenizer=None) -> Result:
@@ -481,11 +503,9 @@ def train(cfg: dict, output_dir: str | Path, *, resume: bool = True,
     MODEL_AND_TOKENIZER lets a caller (a test) pass an already loaded base model; the recipe then
     wraps it with LoRA itself.
     """
-    import contextlib
 
     import torch
 
-    from training.conf import training_dir
 
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -498,22 +518,9 @@ def train(cfg: dict, output_dir: str | Path, *, resume: bool = True,
         if on_progress:
             on_progress(step, record, text)
 
-    # 1. setup
-    device = pick_device(tcfg.get("device", "auto"))
-    dtype = pick_dtype(cfg["model"].get("dtype", "auto"), device)
-    if device.type == "cpu":
-        torch.set_num_threads(int(tcfg.get("threads", 2)))
-    seed = int(tcfg.get("seed", 0))
-    seed_everything(seed)
-    autocast = (lambda: torch.autocast("cuda", dtype=dtype)) if device.type == "cuda" and dtype != torch.float32 \
-        else contextlib.nullcontext
-
-    # 2. model
+    # 1. setup, 2. model
     started = time.monotonic()
-    if model_and_tokenizer is not None:
-        base, tokenizer, info = model_and_tokenizer
-    else:
-        base, tokenizer, info = load_model(cfg["model"], device, dtype, cache_root=training_dir() / "cache")
+    device, dtype, autocast, seed, (base, tokenizer, info) = setup_run(cfg, model_and_tokenizer)
     model = apply_lora(base, cfg["lora"], seed)
     model.train()
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
