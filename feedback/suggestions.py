@@ -1,36 +1,29 @@
 """Nearest AnnoMI moments for "a skilled counsellor here might have said" (index built by
 `manage.py train_skills` from training transcripts of high MI quality; feedback/skills/train.py)."""
 
-import json
-import threading
-
 import numpy as np
 
 from feedback.skills import recipes
 from feedback.skills.model import ARTIFACT_DIR
-
-_lock = threading.Lock()
-_index = {}
+from modelserve import sklearn_artifact
 
 
-def _load():
-    with _lock:
-        if not _index:
-            from sklearn.feature_extraction.text import TfidfVectorizer
+def _read(path):
+    stored = sklearn_artifact.load(path, "suggestions")
+    return {
+        "vec": stored.vectoriser(recipes.SUGGESTIONS["tfidf"]),
+        "components": stored.arrays["components"],
+        "vectors": stored.arrays["vectors"],
+        "quotes": stored.meta["quotes"],
+    }
 
-            with np.load(ARTIFACT_DIR / "suggestions.npz", allow_pickle=False) as z:
-                params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in recipes.SUGGESTIONS["tfidf"].items()}
-                params = {k: v for k, v in params.items() if k not in ("min_df", "max_features")}
-                vec = TfidfVectorizer(**params, vocabulary={t: i for i, t in enumerate(z["terms"].tolist())})
-                vec.idf_ = z["idf"].astype(np.float64)
-                _index.update(vec=vec, components=z["components"], vectors=z["vectors"])
-            _index["quotes"] = json.loads((ARTIFACT_DIR / "suggestions.json").read_text())["quotes"]
-    return _index
+
+_index = sklearn_artifact.PerProcess(_read)
 
 
 def similar(client_text, k=2):
     """Up to K quotes whose client turn is most like CLIENT_TEXT, best first, each with its score."""
-    index = _load()
+    index = _index.get(ARTIFACT_DIR)
     v = index["vec"].transform([client_text]) @ index["components"].T
     norm = np.linalg.norm(v)
     if norm == 0:

@@ -13,14 +13,13 @@ The artifact (modelserve/roleclf/) is stored without pickle, like the crisis mod
 read with allow_pickle=False and a JSON file. Retrain with `manage.py train_role_classifier`.
 """
 
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from modelserve.tfidf_artifact import PerProcess, rebuild_vectoriser, vocabulary_terms
+from modelserve import sklearn_artifact
 
 ARTIFACT_DIR = Path(__file__).resolve().parent / "roleclf"
 CLIENT, COUNSELLOR = "client", "counsellor"
@@ -108,30 +107,26 @@ def train(train_rows, eval_sets: dict, out: Path | None = None, meta: dict | Non
 
 
 def save(path: Path, model: RoleClassifier) -> None:
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-
-    # The zip's timestamps differ between writes; the arrays (what the reproducibility test compares) do not.
-    np.savez_compressed(path / "roleclf.npz", word_terms=vocabulary_terms(model.word), word_idf=model.word.idf_,
-                        char_terms=vocabulary_terms(model.char), char_idf=model.char.idf_, coef=model.coef,
-                        intercept=np.array([model.intercept], dtype=np.float64))
-    (path / "roleclf.json").write_text(json.dumps(model.meta, indent=2, sort_keys=True) + "\n")
+    sklearn_artifact.save(
+        path,
+        "roleclf",
+        model.meta,
+        vectorisers={"word": model.word, "char": model.char},
+        arrays={"coef": model.coef, "intercept": np.array([model.intercept], dtype=np.float64)},
+    )
 
 
 def load(path: Path = ARTIFACT_DIR) -> RoleClassifier:
-    path = Path(path)
-    meta = json.loads((path / "roleclf.json").read_text())
-    with np.load(path / "roleclf.npz", allow_pickle=False) as z:
-        word = rebuild_vectoriser(WORD_PARAMS, z["word_terms"].tolist(), z["word_idf"])
-        char = rebuild_vectoriser(CHAR_PARAMS, z["char_terms"].tolist(), z["char_idf"])
-        return RoleClassifier(word, char, z["coef"], float(z["intercept"][0]), meta)
+    stored = sklearn_artifact.load(path, "roleclf")
+    word, char = stored.vectoriser(WORD_PARAMS, "word"), stored.vectoriser(CHAR_PARAMS, "char")
+    return RoleClassifier(word, char, stored.arrays["coef"], float(stored.arrays["intercept"][0]), stored.meta)
 
 
 def artifact_exists(path: Path = ARTIFACT_DIR) -> bool:
-    return (Path(path) / "roleclf.npz").is_file() and (Path(path) / "roleclf.json").is_file()
+    return sklearn_artifact.exists(path, "roleclf")
 
 
-_models = PerProcess(lambda path: load(path))  # looked up when called, so load can be replaced
+_models = sklearn_artifact.PerProcess(lambda path: load(path))  # looked up when called, so load can be replaced
 
 
 def get(path: Path = ARTIFACT_DIR) -> RoleClassifier:

@@ -6,12 +6,12 @@ stored without pickle: a NumPy `.npz` read with `allow_pickle=False` (vocabulari
 float32 coefficients) and a JSON file (the recipe and classes). Loading one cannot execute code.
 """
 
-import json
 import re
-import threading
 from pathlib import Path
 
 import numpy as np
+
+from modelserve import sklearn_artifact
 
 ARTIFACT_DIR = Path(__file__).resolve().parent.parent / "artifacts"
 
@@ -48,19 +48,6 @@ def overlap_features(text: str, prev: str) -> list[float]:
 DENSE = {"overlap": overlap_features}
 
 
-def _vectoriser(params, vocabulary=None, idf=None):
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
-    if vocabulary is None:
-        return TfidfVectorizer(**params)
-    vec = TfidfVectorizer(
-        **{k: v for k, v in params.items() if k not in ("min_df", "max_features")}, vocabulary=vocabulary
-    )
-    vec.idf_ = idf
-    return vec
-
-
 class LinearTextModel:
     """recipe: {"blocks": [{"name", "field", "weight", "params"}], "dense": name|None,
     "dense_weight": float, "lr": {...}}. Rows are dicts with the blocks' fields."""
@@ -77,7 +64,7 @@ class LinearTextModel:
         for block in self.recipe["blocks"]:
             texts = [r.get(block["field"]) or "" for r in rows]
             if fit:
-                self.vectorisers[block["name"]] = _vectoriser(block["params"])
+                self.vectorisers[block["name"]] = sklearn_artifact.vectoriser(block["params"])
                 m = self.vectorisers[block["name"]].fit_transform(texts)
             else:
                 m = self.vectorisers[block["name"]].transform(texts)
@@ -112,41 +99,26 @@ class LinearTextModel:
         return [self.classes[i] for i in self.predict_proba(rows).argmax(axis=1)]
 
     def save(self, name, path: Path = ARTIFACT_DIR):
-        path.mkdir(parents=True, exist_ok=True)
-        arrays = {"coef": self.coef, "intercept": self.intercept}
-        for block in self.recipe["blocks"]:
-            vec = self.vectorisers[block["name"]]
-            arrays[f"{block['name']}_terms"] = np.array(sorted(vec.vocabulary_, key=vec.vocabulary_.get))
-            arrays[f"{block['name']}_idf"] = vec.idf_.astype(np.float32)
-        np.savez_compressed(path / f"{name}.npz", **arrays)
-        meta = {"recipe": self.recipe, "classes": self.classes}
-        (path / f"{name}.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        sklearn_artifact.save(
+            path,
+            name,
+            {"recipe": self.recipe, "classes": self.classes},
+            arrays={"coef": self.coef, "intercept": self.intercept},
+            vectorisers=self.vectorisers,
+            idf_dtype=np.float32,
+        )
 
     @classmethod
     def load(cls, name, path: Path = ARTIFACT_DIR):
-        meta = json.loads((path / f"{name}.json").read_text())
-        vectorisers = {}
-        with np.load(path / f"{name}.npz", allow_pickle=False) as z:
-            for block in meta["recipe"]["blocks"]:
-                terms = z[f"{block['name']}_terms"].tolist()
-                vocab = {t: i for i, t in enumerate(terms)}
-                vectorisers[block["name"]] = _vectoriser(
-                    block["params"], vocab, z[f"{block['name']}_idf"].astype(np.float64)
-                )
-            return cls(meta["recipe"], vectorisers, z["coef"], z["intercept"], meta["classes"])
+        stored = sklearn_artifact.load(path, name)
+        recipe = stored.meta["recipe"]
+        vectorisers = {b["name"]: stored.vectoriser(b["params"], b["name"]) for b in recipe["blocks"]}
+        return cls(recipe, vectorisers, stored.arrays["coef"], stored.arrays["intercept"], stored.meta["classes"])
 
 
-_lock = threading.Lock()
-_loaded: dict[tuple, LinearTextModel] = {}
+_models = sklearn_artifact.PerProcess(lambda name, path: LinearTextModel.load(name, path))
 
 
 def get(name, path: Path = ARTIFACT_DIR) -> LinearTextModel:
     """The model NAME, loaded once per process."""
-    key = (name, path)
-    model = _loaded.get(key)
-    if model is None:
-        with _lock:
-            model = _loaded.get(key)
-            if model is None:
-                model = _loaded[key] = LinearTextModel.load(name, path)
-    return model
+    return _models.get(name, path)

@@ -12,6 +12,7 @@ import numpy as np
 
 from feedback.skills import data, recipes
 from feedback.skills.model import ARTIFACT_DIR, LinearTextModel
+from modelserve import sklearn_artifact
 
 EMPATHY_DIMENSIONS = list(data.EPITOME_FILES)
 MAIN_CLASSES = ["reflection", "question", "therapist_input", "other"]
@@ -151,7 +152,6 @@ SUGGESTION_CODES = ("complex_reflection", "open_question")
 
 def build_suggestion_index(train_turns, out: Path = ARTIFACT_DIR):
     from sklearn.decomposition import TruncatedSVD
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     params = recipes.SUGGESTIONS
     candidates = [
@@ -159,27 +159,24 @@ def build_suggestion_index(train_turns, out: Path = ARTIFACT_DIR):
         if t["mi_quality"] == "high" and t["fine"] in SUGGESTION_CODES
         and len(t["prev"].split()) >= 6 and 5 <= len(t["text"].split()) <= 60
     ]  # fmt: skip
-    tfidf_params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params["tfidf"].items()}
-    vec = TfidfVectorizer(**tfidf_params)
+    vec = sklearn_artifact.vectoriser(params["tfidf"])
     X = vec.fit_transform([t["prev"] for t in candidates])
     svd = TruncatedSVD(n_components=params["svd_dims"], random_state=params["seed"], algorithm="arpack")
     V = svd.fit_transform(X)
     V /= np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-9)
-    np.savez_compressed(
-        out / "suggestions.npz",
-        terms=np.array(sorted(vec.vocabulary_, key=vec.vocabulary_.get)),
-        idf=vec.idf_.astype(np.float32),
-        components=svd.components_.astype(np.float32),
-        vectors=V.astype(np.float32),
-    )
     quotes = [
         {"text": t["text"], "client": t["prev"], "code": t["fine"], "transcript_id": t["transcript_id"],
          "utterance_id": t["utterance_id"], "title": t["title"]}
         for t in candidates
     ]  # fmt: skip
-    (out / "suggestions.json").write_text(
-        json.dumps(
-            {"recipe": params, "source": "AnnoMI (Wu et al. 2022/2023), public domain", "quotes": quotes}, indent=1
-        )
-        + "\n"
+    meta = {"recipe": params, "source": "AnnoMI (Wu et al. 2022/2023), public domain", "quotes": quotes}
+    sklearn_artifact.save(
+        out,
+        "suggestions",
+        meta,
+        arrays={"components": svd.components_.astype(np.float32), "vectors": V.astype(np.float32)},
+        vectorisers={"": vec},
+        idf_dtype=np.float32,
+        indent=1,
+        sort_keys=False,
     )

@@ -4,8 +4,9 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate
 
-from modelserve.backends import Backend, BackendError, split_at_stop
+from modelserve.backends.base import Backend, BackendError
 
 DEFAULT_REPLY = "I don't really know where to start. It's been a hard few weeks."
 
@@ -38,17 +39,11 @@ class FakeBackend(Backend):
             raise reply if isinstance(reply, BackendError) else BackendError(str(reply))
         # Leading space like a model continuing "Name:"; one piece per word and its trailing space.
         pieces = re.findall(r"\s*\S+", " " + reply)[:max_tokens]
-        text, sent = "", 0
+        yield from self.until_stop(accumulate(self._paced(pieces)), stop)
+
+    def _paced(self, pieces: list[str]) -> Iterator[str]:
+        """PIECES one by one, DELAY apart, like a model producing them."""
         for piece in pieces:
             if self.delay:
                 time.sleep(self.delay)
-            text += piece
-            safe, stopped = split_at_stop(text, stop)
-            if len(safe) > sent:
-                yield safe[sent:]
-                sent = len(safe)
-            if stopped:
-                return
-        safe, _ = split_at_stop(text, [])
-        if len(safe) > sent:
-            yield safe[sent:]
+            yield piece

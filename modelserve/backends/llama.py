@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from modelserve.backends import Backend, BackendError, split_at_stop
+from modelserve.backends.base import Backend, BackendError
 from modelserve.conf import LLMConfig, resolve_model_path
 from modelserve.statecache import SavedState, SharedStates, StateCache
 
@@ -121,33 +121,28 @@ class LlamaCppBackend(Backend):
         self.last_prompt_tokens = len(tokens)
         if seed is not None:
             llm.set_seed(seed)
-        raw = b""
-        sent = 0
         try:
             processor = self._bias(penalise, penalty) if penalise else None
-            for count, token in enumerate(llm.generate(tokens, temp=temperature, top_k=40, top_p=0.95,
-                                                       min_p=0.05, repeat_penalty=1.1,
-                                                       logits_processor=processor), start=1):
-                if llm_is_end(llm, token):
-                    break
-                raw += llm.detokenize([token], prev_tokens=None)
-                text = _decode_complete(raw)
-                safe, stopped = split_at_stop(text, stop)
-                if len(safe) > sent:
-                    yield safe[sent:]
-                    sent = len(safe)
-                if stopped:
-                    return
-                if count >= max_tokens:
-                    break
-            text = _decode_complete(raw)
-            if len(text) > sent:
-                yield text[sent:]
+            yield from self.until_stop(self._decoded(tokens, max_tokens, temperature, processor), stop)
         except (RuntimeError, ValueError) as e:
             raise BackendError(f"llama.cpp failed: {e}") from e
         finally:
             if cache_key:
                 self._save(cache_key)
+
+    def _decoded(self, tokens: list[int], max_tokens: int, temperature: float, processor) -> Iterator[str]:
+        """The reply decoded so far, after each token sampled after TOKENS."""
+        llm = self._llm
+        raw = b""
+        for count, token in enumerate(llm.generate(tokens, temp=temperature, top_k=40, top_p=0.95,
+                                                   min_p=0.05, repeat_penalty=1.1,
+                                                   logits_processor=processor), start=1):
+            if llm_is_end(llm, token):
+                return
+            raw += llm.detokenize([token], prev_tokens=None)
+            yield _decode_complete(raw)
+            if count >= max_tokens:
+                return
 
     def _restore(self, cache_key: str | None, tokens: list[int]) -> bool:
         """Load CACHE_KEY's saved KV state (this worker's, or the shared one when it holds more of

@@ -10,9 +10,10 @@ Standard library only, so the worker needs no HTTP client package.
 import http.client
 import json
 from collections.abc import Iterator, Sequence
+from itertools import accumulate
 from urllib.parse import urlsplit
 
-from modelserve.backends import Backend, BackendError, split_at_stop
+from modelserve.backends.base import Backend, BackendError
 from modelserve.conf import LLMConfig
 
 
@@ -47,19 +48,9 @@ class OpenAICompatibleBackend(Backend):
         connection = self._connect()
         try:
             response = self._post(connection, body)
-            text, sent = "", 0
-            for piece in self._events(response):
-                text += piece
-                # Servers apply stop strings too; checking here keeps behaviour the same when a
-                # server caps how many it honours (OpenAI itself takes four).
-                safe, stopped = split_at_stop(text, stop)
-                if len(safe) > sent:
-                    yield safe[sent:]
-                    sent = len(safe)
-                if stopped:
-                    return
-            if len(text) > sent:
-                yield text[sent:]
+            # Servers apply stop strings too; cutting here as well keeps behaviour the same when a
+            # server caps how many it honours (OpenAI itself takes four).
+            yield from self.until_stop(accumulate(self._events(response)), stop)
         except TimeoutError as e:
             raise BackendError(f"{self._where()} did not answer within {self.config.openai_timeout:g}s") from e
         except (OSError, http.client.HTTPException) as e:

@@ -7,12 +7,11 @@ package's directory (or a path a caller passes explicitly). It is stored without
 (settings, thresholds, cross-validated figures). Loading it cannot execute code.
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from modelserve.tfidf_artifact import PerProcess, rebuild_vectoriser, vocabulary_terms
+from modelserve import sklearn_artifact
 
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifact"
 WORD_PARAMS = {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True, "max_features": 30000}
@@ -37,23 +36,22 @@ class CrisisModel:
 
 
 def save(path: Path, word_vec, char_vec, lr, meta: dict) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-
-    np.savez_compressed(path / "crisis_model.npz", word_terms=vocabulary_terms(word_vec), word_idf=word_vec.idf_,
-                        char_terms=vocabulary_terms(char_vec), char_idf=char_vec.idf_,
-                        coef=lr.coef_[0].astype(np.float64), intercept=np.array([lr.intercept_[0]], dtype=np.float64))
-    (path / "crisis_model.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    sklearn_artifact.save(
+        path,
+        "crisis_model",
+        meta,
+        vectorisers={"word": word_vec, "char": char_vec},
+        arrays={"coef": lr.coef_[0].astype(np.float64), "intercept": np.array([lr.intercept_[0]], dtype=np.float64)},
+    )
 
 
 def load(path: Path = ARTIFACT_DIR) -> CrisisModel:
-    meta = json.loads((path / "crisis_model.json").read_text())
-    with np.load(path / "crisis_model.npz", allow_pickle=False) as z:
-        word = rebuild_vectoriser(WORD_PARAMS, z["word_terms"].tolist(), z["word_idf"])
-        char = rebuild_vectoriser(CHAR_PARAMS, z["char_terms"].tolist(), z["char_idf"])
-        return CrisisModel(word, char, z["coef"], float(z["intercept"][0]), meta)
+    stored = sklearn_artifact.load(path, "crisis_model")
+    word, char = stored.vectoriser(WORD_PARAMS, "word"), stored.vectoriser(CHAR_PARAMS, "char")
+    return CrisisModel(word, char, stored.arrays["coef"], float(stored.arrays["intercept"][0]), stored.meta)
 
 
-_models = PerProcess(lambda path: load(path))  # looked up when called, so load can be replaced
+_models = sklearn_artifact.PerProcess(lambda path: load(path))  # looked up when called, so load can be replaced
 
 
 def get(path: Path = ARTIFACT_DIR) -> CrisisModel:
