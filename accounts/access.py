@@ -24,12 +24,19 @@ def access_cohort(user, cohort_id):
         raise Http404("No such cohort") from None
 
 
-def can_view_trainee(viewer, trainee):
+def can_supervise_trainee(viewer, trainee_id):
+    """Admins, and the supervisors of a cohort the trainee is in: who may observe, intervene and review."""
     if not viewer.is_authenticated:
         return False
-    if viewer.pk == trainee.pk or viewer.has_role(ROLE_ADMIN):
+    if viewer.has_role(ROLE_ADMIN):
         return True
-    return viewer.has_role(ROLE_SUPERVISOR) and trainee.pk in viewer.supervised_trainee_ids()
+    return viewer.has_role(ROLE_SUPERVISOR) and trainee_id in viewer.supervised_trainee_ids()
+
+
+def can_view_trainee(viewer, trainee_id):
+    """The trainee themself and whoever supervises them: the one rule for a trainee's person,
+    sessions and feedback (simulator.access and feedback.access ask it by the trainee's id)."""
+    return viewer.is_authenticated and (viewer.pk == trainee_id or can_supervise_trainee(viewer, trainee_id))
 
 
 def access_person(viewer, user_id):
@@ -37,7 +44,7 @@ def access_person(viewer, user_id):
         person = User.objects.get(pk=user_id)
     except (User.DoesNotExist, ValueError, TypeError):
         raise Http404("No such person") from None
-    if not can_view_trainee(viewer, person):
+    if not can_view_trainee(viewer, person.pk):
         raise Http404("No such person")
     return person
 

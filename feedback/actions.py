@@ -21,6 +21,22 @@ def live_feedback_on(trainee):
     return trainee.cohorts.filter(show_live_feedback=True).exists()
 
 
+def unsaved_score(message, prev_client, earlier_trainee):
+    """The MessageScore the models give trainee MESSAGE, not saved: do_score_message stores it, and
+    a report computes it for a message not scored yet, since reading must not write."""
+    result = scoring.score(message.text, prev_client, earlier_trainee)
+    return MessageScore(
+        message=message,
+        session_id=message.session_id,
+        seq=message.seq,
+        main=result["main"],
+        code=result["code"],
+        confidence=result["confidence"],
+        asked_permission=result["asked_permission"],
+        **result["empathy"],
+    )
+
+
 def do_score_message(message_id):
     """Score one stored trainee message once; return its MessageScore (None for other messages).
 
@@ -36,20 +52,11 @@ def do_score_message(message_id):
     before = message.session.messages.filter(seq__lt=message.seq).order_by("-seq")
     prev_client = before.filter(role=Message.CLIENT).values_list("text", flat=True).first() or ""
     earlier_trainee = before.filter(role=Message.TRAINEE).values_list("text", flat=True).first() or ""
-    result = scoring.score(message.text, prev_client, earlier_trainee)
+    row = unsaved_score(message, prev_client, earlier_trainee)
     session = message.session
     try:
         with transaction.atomic():
-            row = MessageScore.objects.create(
-                message=message,
-                session=session,
-                seq=message.seq,
-                main=result["main"],
-                code=result["code"],
-                confidence=result["confidence"],
-                asked_permission=result["asked_permission"],
-                **result["empathy"],
-            )
+            row.save(force_insert=True)
             if live_feedback_on(session.trainee):
                 emit(session.group_name, row.as_event())
     except IntegrityError:
@@ -58,7 +65,8 @@ def do_score_message(message_id):
 
 
 def do_score_session(session):
-    """Score any trainee message of SESSION not scored yet (messages stored before feedback was
-    installed, or whose task is still queued); returns how many were scored now."""
+    """Store the scores of any trainee message of SESSION not scored yet (messages stored before
+    feedback was installed, or whose task is still queued); returns how many were scored now.
+    Pages never call it: they compute what is missing without storing it (report.turns_for)."""
     missing = session.messages.filter(role=Message.TRAINEE, skill_score__isnull=True).values_list("pk", flat=True)
     return sum(do_score_message(pk) is not None for pk in list(missing))

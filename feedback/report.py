@@ -1,12 +1,14 @@
 """The per-session report and the cross-session history (docs/feedback.md has every recipe).
 
 Pure functions over "turns" (plain dicts) so the arithmetic can be checked by hand in tests;
-build_report() is the only part that reads the database.
+turns_for() and build_report() read the database and never write to it: the pages built from
+them are GETs.
 """
 
 import re
 
 from feedback import checklist, suggestions
+from feedback.actions import unsaved_score
 from feedback.models import CODE_LABELS, EMPATHY_LABELS, LEVEL_LABELS, MessageScore
 from simulator import clientstate
 from simulator.models import Message
@@ -37,6 +39,8 @@ _CHECKING = re.compile(
     re.IGNORECASE,
 )
 MI_CONSISTENT = ("complex_reflection", "open_question", "affirmation")
+# What a trainee turn takes from its MessageScore.
+SCORE_FIELDS = ("code", "label", "main", "asked_permission", "empathy", "empathy_total")
 
 
 def words(text):
@@ -143,34 +147,44 @@ def weak_moments(turns, limit=3):
 
 
 def turns_for(session):
-    """Every message of SESSION with its score, in order (trainee turns unscored have code None)."""
+    """Every message of SESSION in order, each trainee turn with its skill score.
+
+    A message not scored yet (stored before feedback was installed, or its scoring task still
+    queued) is scored here and not stored, so the page shows it all the same without writing;
+    the task stores the same score later.
+    """
     scores = {s.seq: s for s in MessageScore.objects.filter(session=session)}
-    turns, prev_client = [], ""
+    turns, prev_client, earlier_trainee = [], "", ""
     for m in session.messages.order_by("seq"):
         turn = {"seq": m.seq, "role": m.role, "text": m.text, "created_at": m.created_at}
         if m.role == Message.TRAINEE:
-            s = scores.get(m.seq)
+            s = scores.get(m.seq) or unsaved_score(m, prev_client, earlier_trainee)
+            turn.update({field: getattr(s, field) for field in SCORE_FIELDS})
             turn.update(
                 prev_client=prev_client,
                 prev_emotional=is_emotional(prev_client),
-                code=None,
-                empathy=None,
-                empathy_total=None,
+                empathy_items=[(EMPATHY_LABELS[k], v, LEVEL_LABELS[v]) for k, v in s.empathy.items()],
+                client_state=m.client_state,
             )
-            if s is not None:
-                turn.update(
-                    code=s.code,
-                    label=s.label,
-                    main=s.main,
-                    asked_permission=s.asked_permission,
-                    empathy=s.empathy,
-                    empathy_total=s.empathy_total,
-                    empathy_items=[(EMPATHY_LABELS[k], v, LEVEL_LABELS[v]) for k, v in s.empathy.items()],
-                )
+            earlier_trainee = m.text
         else:
             prev_client = m.text
         turns.append(turn)
     return turns
+
+
+def client_states(card, turns):
+    """[(seq, state)] after each trainee turn: the state the live path stored, else the one before
+    moved on by the turn's score. clientstate.session_states folds the same way but reads stored
+    scores only, and TURNS may carry scores computed for this page."""
+    state, states = clientstate.initial_state(card), []
+    for t in turns:
+        if t["role"] != Message.TRAINEE:
+            continue
+        scored = clientstate.Turn(t["seq"], t["text"], t["code"], t["main"], t["empathy"], t["asked_permission"])
+        state = t["client_state"] or clientstate.step(card, state, scored)
+        states.append((t["seq"], state))
+    return states
 
 
 def opened_up(card, states):
@@ -202,9 +216,6 @@ def opened_up(card, states):
 
 
 def build_report(session, with_suggestions=True):
-    from feedback.actions import do_score_session
-
-    do_score_session(session)
     turns = turns_for(session)
     summary = summarise(turns)
     weak = weak_moments(turns)
@@ -212,19 +223,12 @@ def build_report(session, with_suggestions=True):
         for moment in weak:
             moment["suggestions"] = suggestions.similar(moment["turn"]["prev_client"], k=2)
     crisis = checklist.crisis_checklist(turns) if checklist.is_crisis_session(session) else None
-    # Stored states where the live path made them; the rest computed the same way from the scores.
-    states = [(m.seq, state) for m, state, _ in clientstate.session_states(session)]
-    opening = opened_up(session.scenario_version.card, states)
+    card = session.scenario_version.card
+    opening = opened_up(card, client_states(card, turns))
     return {"turns": turns, "summary": summary, "profile": ei_profile(turns, summary), "weak": weak, "crisis": crisis,
             "opened_up": opening}
 
 
 def history(trainee, sessions):
     """One row per session (oldest first) with its key numbers, for the history page and chart."""
-    from feedback.actions import do_score_session
-
-    rows = []
-    for session in sessions:
-        do_score_session(session)
-        rows.append({"session": session, "summary": summarise(turns_for(session))})
-    return rows
+    return [{"session": session, "summary": summarise(turns_for(session))} for session in sessions]

@@ -2,25 +2,17 @@
 
 from django.http import Http404
 
-from accounts.models import ROLE_ADMIN, ROLE_SUPERVISOR
+from accounts.access import can_supervise_trainee, can_view_trainee
 from simulator.models import Session
 
 
 def can_view_session(user, session):
-    if not user.is_authenticated:
-        return False
-    if session.trainee_id == user.pk or user.has_role(ROLE_ADMIN):
-        return True
-    return user.has_role(ROLE_SUPERVISOR) and session.trainee_id in user.supervised_trainee_ids()
+    return can_view_trainee(user, session.trainee_id)
 
 
 def can_supervise(user, session):
     """Supervisors of the trainee's cohorts and admins may observe and intervene."""
-    if not user.is_authenticated:
-        return False
-    if user.has_role(ROLE_ADMIN):
-        return True
-    return user.has_role(ROLE_SUPERVISOR) and session.trainee_id in user.supervised_trainee_ids()
+    return can_supervise_trainee(user, session.trainee_id)
 
 
 def access_session(user, session_id):

@@ -250,113 +250,138 @@ def _pdf_fonts(pdf):
     return "Helvetica", lambda text: str(text).encode("latin-1", "replace").decode("latin-1")
 
 
-def session_pdf(session, exported_by):
-    """A printable report: header, flags, transcript with annotations, rubric. Returns bytes."""
-    from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
+class _PdfText:
+    """Writes the report's text into PDF in its font; `clean` makes text printable in that font."""
 
-    data = session_export(session, exported_by)
-    info = data["session"]
+    def __init__(self, pdf, family, clean):
+        self.pdf, self.family, self.clean = pdf, family, clean
+
+    def line(self, text, size=10, style="", colour=0, indent=0, gap=1):
+        from fpdf.enums import XPos, YPos
+
+        pdf = self.pdf
+        pdf.set_font(self.family, style, size)
+        pdf.set_text_color(colour)
+        pdf.set_x(pdf.l_margin + indent)
+        pdf.multi_cell(0, size * 0.5, self.clean(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(gap)
+
+    def heading(self, text):
+        self.pdf.ln(3)
+        self.line(text, 13, "B", gap=2)
+
+
+def _pdf_start(data):
+    """An A4 report with its first page open; every page is footed as a confidential record."""
+    from fpdf import FPDF
+
+    footer_text = f"Confidential training record · exported by {data['exported_by']}"
 
     class Report(FPDF):
         def footer(self):
             self.set_y(-12)
-            self.set_font(family, "", 8)
+            self.set_font(out.family, "", 8)
             self.set_text_color(110)
-            self.cell(
-                0,
-                6,
-                clean(
-                    f"Confidential training record · exported by {data['exported_by']} · page {self.page_no()}/{{nb}}"
-                ),
-                align="C",
-            )
+            self.cell(0, 6, out.clean(f"{footer_text} · page {self.page_no()}/{{nb}}"), align="C")
 
     pdf = Report(format="A4")
-    family, clean = _pdf_fonts(pdf)
-    pdf.set_title(clean(f"Pixel session report · {info['trainee']['name']}"))
+    out = _PdfText(pdf, *_pdf_fonts(pdf))
+    pdf.set_title(out.clean(f"Pixel session report · {data['session']['trainee']['name']}"))
     pdf.set_author("Pixel")
     pdf.set_auto_page_break(True, margin=16)
     pdf.add_page()
+    return out
 
-    def line(text, size=10, style="", colour=0, indent=0, gap=1):
-        pdf.set_font(family, style, size)
-        pdf.set_text_color(colour)
-        pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(0, size * 0.5, clean(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.ln(gap)
 
-    def heading(text):
-        pdf.ln(3)
-        line(text, 13, "B", gap=2)
-
-    line("Pixel session report", 17, "B", gap=3)
-    stat = info["stats"]
-    scenario = info["scenario"]
-    line(f"Trainee: {info['trainee']['name']} <{info['trainee']['email']}>")
-    line(f"Scenario: {scenario['title']} ({scenario['slug']}, version {scenario['version']})")
-    line(f"Model: {info['model'] or '—'}")
+def _pdf_header(out, info):
+    """Who, which scenario and model, when, and the session's counts."""
+    stat, scenario = info["stats"], info["scenario"]
+    out.line("Pixel session report", 17, "B", gap=3)
+    out.line(f"Trainee: {info['trainee']['name']} <{info['trainee']['email']}>")
+    out.line(f"Scenario: {scenario['title']} ({scenario['slug']}, version {scenario['version']})")
+    out.line(f"Model: {info['model'] or '—'}")
     ended = when(info["ended_at"]) if info["ended_at"] else "not ended"
-    line(f"Started: {when(info['started_at'])} · Ended: {ended} · Duration: {stat['duration']}")
-    line(
+    out.line(f"Started: {when(info['started_at'])} · Ended: {ended} · Duration: {stat['duration']}")
+    out.line(
         f"Trainee turns: {stat['trainee_turns']} · Client turns: {stat['client_turns']} · Flags: {stat['flags']} · "
         f"Persona breaks: {stat['persona_breaks']}"
     )
 
-    flags = [i for i in data["recording"] if i.get("flagged") or i.get("kind") in STAFF_ONLY_EVENT_KINDS]
-    heading("Flags")
+
+def _pdf_flags(out, recording):
+    """Flagged messages and the crisis detector's events, before the transcript they point into."""
+    out.heading("Flags")
+    flags = [i for i in recording if i.get("flagged") or i.get("kind") in STAFF_ONLY_EVENT_KINDS]
     if not flags:
-        line("No crisis flags in this session.", colour=90)
+        out.line("No crisis flags in this session.", colour=90)
     for i in flags:
+        stamp = f"#{i['seq']} [{format_duration(i['offset'])}]"
         if i["type"] == "message":
             cats = ", ".join(i["crisis_categories"]) or "no category"
-            line(
-                f"#{i['seq']} [{format_duration(i['offset'])}] Flag: {i['crisis_level']} ({cats}) on {i['speaker']}'s message"
-            )
+            out.line(f"{stamp} Flag: {i['crisis_level']} ({cats}) on {i['speaker']}'s message")
         else:
-            line(f"#{i['seq']} [{format_duration(i['offset'])}] {i['label']}: {i['text']}")
+            out.line(f"{stamp} {i['label']}: {i['text']}")
 
-    heading("Transcript")
+
+def _pdf_transcript(out, recording, annotations):
+    """Every message and event in order, each message followed by its annotations."""
+    out.heading("Transcript")
     by_seq = {}
-    for a in data["annotations"]:
+    for a in annotations:
         by_seq.setdefault(a["seq"], []).append(a)
-    for i in data["recording"]:
+    for i in recording:
         stamp = f"#{i['seq']} [{format_duration(i['offset'])}]"
         if i["type"] == "message":
             flag = f"  [FLAG: {i['crisis_level']}]" if i.get("flagged") else ""
-            line(f"{stamp} {i['speaker']}{flag}", 9, "B", colour=60, gap=0)
-            line(i["text"], 10, indent=4)
+            out.line(f"{stamp} {i['speaker']}{flag}", 9, "B", colour=60, gap=0)
+            out.line(i["text"], 10, indent=4)
             for a in by_seq.get(i["seq"], []):
                 tags = f" [{', '.join(a['tags'])}]" if a["tags"] else ""
-                line(f"Annotation by {a['author']}{tags}: {a['comment']}", 9, colour=(30, 70, 160), indent=8)
+                out.line(f"Annotation by {a['author']}{tags}: {a['comment']}", 9, colour=(30, 70, 160), indent=8)
         else:
             actor = f" by {i['actor']}" if i["actor"] else ""
             text = f": {i['text']}" if i["text"] else ""
-            line(f"{stamp} {i['label']}{actor}{text}", 9, colour=110, indent=2)
+            out.line(f"{stamp} {i['label']}{actor}{text}", 9, colour=110, indent=2)
 
-    heading("Review")
-    review = data["review"]
+
+def _pdf_review(out, review):
+    """The rubric scores, then whether the review was released and signed off."""
+    out.heading("Review")
     if review is None or review["rubric"] is None:
-        line("Not scored yet.", colour=90)
+        out.line("Not scored yet.", colour=90)
     else:
-        line(f"Rubric: {review['rubric']}", style="B")
+        out.line(f"Rubric: {review['rubric']}", style="B")
         for s in review["scores"]:
             score = f"{s['score']}/5" if s["score"] else "not scored"
             anchor = f" ({s['anchor']})" if s["anchor"] else ""
-            line(f"{s['item']}: {score}{anchor}", indent=4)
+            out.line(f"{s['item']}: {score}{anchor}", indent=4)
     if review is not None:
-        if review["overall_comment"]:
-            line(f"Overall comment: {review['overall_comment']}")
-        line(f"Released to the trainee: {when(review['released_at']) if review['released_at'] else 'not yet'}")
-        if review["signed_off_at"]:
-            kind = f" ({review['certification_kind']})" if review["certification_kind"] else ""
-            line(
-                f"Signed off by {review['signed_off_by']} on {when(review['signed_off_at'])}; "
-                f"recommendation: {review['recommendation']}{kind}"
-            )
-        else:
-            line("Not signed off.")
-    return bytes(pdf.output())
+        _pdf_sign_off(out, review)
+
+
+def _pdf_sign_off(out, review):
+    if review["overall_comment"]:
+        out.line(f"Overall comment: {review['overall_comment']}")
+    out.line(f"Released to the trainee: {when(review['released_at']) if review['released_at'] else 'not yet'}")
+    if review["signed_off_at"]:
+        kind = f" ({review['certification_kind']})" if review["certification_kind"] else ""
+        out.line(
+            f"Signed off by {review['signed_off_by']} on {when(review['signed_off_at'])}; "
+            f"recommendation: {review['recommendation']}{kind}"
+        )
+    else:
+        out.line("Not signed off.")
+
+
+def session_pdf(session, exported_by):
+    """A printable report: header, flags, transcript with annotations, review. Returns bytes."""
+    data = session_export(session, exported_by)
+    out = _pdf_start(data)
+    _pdf_header(out, data["session"])
+    _pdf_flags(out, data["recording"])
+    _pdf_transcript(out, data["recording"], data["annotations"])
+    _pdf_review(out, data["review"])
+    return bytes(out.pdf.output())
 
 
 # --- Cohort CSV ----------------------------------------------------------------------------------

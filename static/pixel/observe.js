@@ -1,22 +1,14 @@
 // Observing a live session: the transcript and the reply as it streams, flags the trainee does
 // not see, the client's state (openness, distress, what they have disclosed), and the
 // interventions (whisper, pause, resume, take over, hand back, end).
-(function () {
+pixelPage("observe", function (root) {
   "use strict";
-  const root = document.getElementById("observe");
-  if (!root) return;
   const sessionId = root.dataset.session;
   const clientName = root.dataset.name;
   const traineeName = root.dataset.trainee;
-  const transcript = document.getElementById("transcript");
-  const conn = document.getElementById("conn");
-  const errorBox = document.getElementById("error");
-  const flags = document.getElementById("flags");
-  const voice = document.getElementById("voice");
+  const [transcript, conn, errorBox, flags, voice] = pixelElements("transcript", "conn", "error", "flags", "voice");
   let lastSeq = 0;
   transcript.querySelectorAll("li[data-seq]").forEach(function (li) { lastSeq = Math.max(lastSeq, parseInt(li.dataset.seq, 10)); });
-  let socket = null;
-  let retry = 0;
   let ended = false;
 
   function item(cls, who, text, seq) {
@@ -61,7 +53,7 @@
       who.append(" · ", f);
     }
   }
-  function onEvent(ev) {
+  function onSessionEvent(ev) {
     if (ev.seq <= lastSeq) return;
     lastSeq = ev.seq;
     const labels = {
@@ -112,37 +104,25 @@
       list.append(li);
     }
   }
+  function onEvent(ev) {
+    switch (ev.type) {
+      case "message": onMessage(ev); break;
+      case "event": onSessionEvent(ev); break;
+      case "token": { const li = streaming(ev.reply_to); if (ev.index === parseInt(li.dataset.tokens, 10)) { li.querySelector(".text").textContent += ev.text; li.dataset.tokens = String(ev.index + 1); } break; }
+      case "partial": { const li = streaming(ev.reply_to); li.querySelector(".text").textContent = ev.text; li.dataset.tokens = String(ev.tokens); break; }
+      case "discard": { const li = transcript.querySelector('li.streaming[data-reply-to="' + ev.reply_to + '"]'); if (li) li.remove(); break; }
+      case "crisis.flag": case "crisis.alert": onFlag(ev); break;
+      case "client_state": onClientState(ev); break;
+      case "status": conn.textContent = ev.status === "paused" ? "Paused." : ev.status === "ended" ? "The session has ended." : "Observing live."; break;
+      case "ended": ended = true; conn.textContent = "The session has ended."; break;
+      case "error": errorBox.textContent = ev.message; break;
+      default: break;
+    }
+  }
   function send(obj) {
-    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(obj)); return true; }
+    if (live.send(obj)) return true;
     errorBox.textContent = "Not connected; try again in a moment.";
     return false;
-  }
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + "/ws/observe/" + sessionId + "/");
-    socket.onopen = function () { retry = 0; conn.textContent = "Observing live."; send({ type: "resume_feed", after: lastSeq }); };
-    socket.onmessage = function (e) {
-      const ev = JSON.parse(e.data);
-      switch (ev.type) {
-        case "message": onMessage(ev); break;
-        case "event": onEvent(ev); break;
-        case "token": { const li = streaming(ev.reply_to); if (ev.index === parseInt(li.dataset.tokens, 10)) { li.querySelector(".text").textContent += ev.text; li.dataset.tokens = String(ev.index + 1); } break; }
-        case "partial": { const li = streaming(ev.reply_to); li.querySelector(".text").textContent = ev.text; li.dataset.tokens = String(ev.tokens); break; }
-        case "discard": { const li = transcript.querySelector('li.streaming[data-reply-to="' + ev.reply_to + '"]'); if (li) li.remove(); break; }
-        case "crisis.flag": case "crisis.alert": onFlag(ev); break;
-        case "client_state": onClientState(ev); break;
-        case "status": conn.textContent = ev.status === "paused" ? "Paused." : ev.status === "ended" ? "The session has ended." : "Observing live."; break;
-        case "ended": ended = true; conn.textContent = "The session has ended."; break;
-        case "error": errorBox.textContent = ev.message; break;
-        default: break;
-      }
-    };
-    socket.onclose = function (e) {
-      if (ended || (e.code >= 4400 && e.code < 4500)) { if (e.code === 4404) conn.textContent = "You may not observe this session."; return; }
-      retry = Math.min(retry + 1, 6);
-      conn.textContent = "Connection lost. Reconnecting…";
-      setTimeout(connect, 300 * Math.pow(2, retry));
-    };
   }
   document.getElementById("whisper").addEventListener("submit", function (e) {
     e.preventDefault();
@@ -163,5 +143,13 @@
     const id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
     if (send({ type: "client_message", id: id, text: t.value })) t.value = "";
   });
-  connect();
-})();
+  const live = pixelSocket("/ws/observe/" + sessionId + "/", {
+    open: function (send) { conn.textContent = "Observing live."; send({ type: "resume_feed", after: lastSeq }); },
+    message: onEvent,
+    stop: function (e) {
+      if (e.code === 4404) conn.textContent = "You may not observe this session.";
+      return ended || (e.code >= 4400 && e.code < 4500);
+    },
+    status: conn,
+  });
+});

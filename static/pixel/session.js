@@ -1,24 +1,15 @@
 // Pixel live session: the trainee's side of /ws/sessions/<uuid>/ (protocol in docs/simulator.md).
 // Messages carry an id made here; until the server acknowledges one it is kept in localStorage
 // and sent again after a reconnect or reload, and the server stores each id once.
-(function () {
+pixelPage("session", function (root) {
   "use strict";
-  const root = document.getElementById("session");
-  if (!root) return;
   const sessionId = root.dataset.session;
   const name = root.dataset.name;
-  const transcript = document.getElementById("transcript");
-  const form = document.getElementById("composer");
-  const textarea = document.getElementById("text");
-  const errorBox = document.getElementById("error");
-  const conn = document.getElementById("conn");
-  const counter = document.getElementById("count");
-  const observed = document.getElementById("observed");
+  const [transcript, form, textarea, errorBox, conn, counter, observed] =
+    pixelElements("transcript", "composer", "text", "error", "conn", "count", "observed");
   const maxChars = parseInt(root.dataset.maxChars, 10) || 2000;
   const storeKey = "pixel-unacked-" + sessionId;
   let lastSeq = parseInt(root.dataset.lastSeq, 10) || 0;
-  let socket = null;
-  let retry = 0;
   let finished = false;
 
   function unacked() {
@@ -178,43 +169,32 @@
     root.classList.toggle("busy", busy);
   }
 
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + root.dataset.ws);
-    socket.onopen = function () {
-      retry = 0;
-      conn.textContent = "Connected.";
-      socket.send(JSON.stringify({ type: "resume", after: lastSeq }));
-      unacked().forEach(function (m) { socket.send(JSON.stringify({ type: "message", id: m.id, text: m.text })); });
-      loadTags();
-    };
-    socket.onmessage = function (e) {
-      const ev = JSON.parse(e.data);
-      switch (ev.type) {
-        case "message": onMessage(ev); break;
-        case "token": onToken(ev); break;
-        case "partial": onPartial(ev); break;
-        case "discard": { const li = streaming(ev.reply_to, false); if (li) { li.querySelector(".text").textContent = ""; li.dataset.tokens = "0"; } break; }
-        case "ack": onAck(ev); break;
-        case "error": onError(ev); break;
-        case "ended": onEnded(ev); break;
-        case "status": onStatus(ev); break;
-        case "support": onSupport(ev); break;
-        case "observer": observed.textContent = ev.name + " (your supervisor) is observing this session."; observed.hidden = false; break;
-        case "whisper": onWhisper(ev); break;
-        case "feedback": onFeedback(ev); break;
-        default: break;
-      }
-    };
-    socket.onclose = function (e) {
-      if (finished || e.code === 4401 || e.code === 4403 || e.code === 4404) {
-        if (e.code === 4401) conn.textContent = "Your sign-in has lapsed. Reload the page to sign in again.";
-        return;
-      }
-      retry = Math.min(retry + 1, 6);
-      conn.textContent = "Connection lost. Reconnecting…";
-      setTimeout(connect, 300 * Math.pow(2, retry));
-    };
+  function onEvent(ev) {
+    switch (ev.type) {
+      case "message": onMessage(ev); break;
+      case "token": onToken(ev); break;
+      case "partial": onPartial(ev); break;
+      case "discard": { const li = streaming(ev.reply_to, false); if (li) { li.querySelector(".text").textContent = ""; li.dataset.tokens = "0"; } break; }
+      case "ack": onAck(ev); break;
+      case "error": onError(ev); break;
+      case "ended": onEnded(ev); break;
+      case "status": onStatus(ev); break;
+      case "support": onSupport(ev); break;
+      case "observer": observed.textContent = ev.name + " (your supervisor) is observing this session."; observed.hidden = false; break;
+      case "whisper": onWhisper(ev); break;
+      case "feedback": onFeedback(ev); break;
+      default: break;
+    }
+  }
+  function onOpen(send) {
+    conn.textContent = "Connected.";
+    send({ type: "resume", after: lastSeq });
+    unacked().forEach(function (m) { send({ type: "message", id: m.id, text: m.text }); });
+    loadTags();
+  }
+  function stayClosed(e) {
+    if (e.code === 4401) conn.textContent = "Your sign-in has lapsed. Reload the page to sign in again.";
+    return finished || e.code === 4401 || e.code === 4403 || e.code === 4404;
   }
 
   form.addEventListener("submit", function (e) {
@@ -232,7 +212,8 @@
     counter.textContent = "";
     setBusy(true);
     scrollDown();
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "message", id: msg.id, text: text }));
+    // Offline, it waits in localStorage for the next open (onOpen).
+    live.send({ type: "message", id: msg.id, text: text });
   });
   textarea.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
@@ -247,5 +228,5 @@
     li.classList.add("pending");
     transcript.append(li);
   });
-  connect();
-})();
+  const live = pixelSocket(root.dataset.ws, { open: onOpen, message: onEvent, stop: stayClosed, status: conn });
+});

@@ -2,7 +2,11 @@
 values computed by hand (the arithmetic is in the comments)."""
 
 import pytest
+from django.urls import reverse
 
+from accounts.models import AuditEvent
+from feedback.actions import do_score_session
+from feedback.models import MessageScore
 from feedback.report import build_report, summarise, turns_for, weak_moments
 from tests.feedback.conftest import build_session
 
@@ -118,3 +122,30 @@ def test_advice_after_asking_permission_is_not_a_weak_moment(trainee, fixed_scor
     advice = [t for t in report["turns"] if t.get("code") == "advice"][0]
     assert advice["asked_permission"] is True and advice["label"] == "Advice (with permission)"
     assert 4 not in [w["turn"]["seq"] for w in report["weak"]]
+
+
+# ---------------------------------------------------------------- reading writes nothing
+
+
+def test_a_report_of_unscored_messages_stores_no_score_and_reads_as_the_stored_scores_will(scored):
+    # The scoring task has not run: the report scores the messages for itself and keeps nothing.
+    unstored = build_report(scored, with_suggestions=False)
+    assert not MessageScore.objects.filter(session=scored).exists()
+    assert do_score_session(scored) == 6
+    stored = build_report(scored, with_suggestions=False)
+    assert unstored["summary"] == stored["summary"] and unstored["opened_up"] == stored["opened_up"]
+    assert [t.get("label") for t in unstored["turns"]] == [t.get("label") for t in stored["turns"]]
+
+
+@pytest.mark.parametrize("page", ["feedback_report", "feedback_history"])
+def test_opening_a_feedback_page_writes_only_its_audit_row(client, trainee, scored, page):
+    client.force_login(trainee)
+    url = reverse(page, args=[scored.pk]) if page == "feedback_report" else reverse(page)
+    messages = list(scored.messages.order_by("seq").values())
+    response = client.get(url)
+    assert response.status_code == 200
+    assert not MessageScore.objects.exists()
+    assert list(scored.messages.order_by("seq").values()) == messages
+    assert AuditEvent.objects.filter(event_type=AuditEvent.CLINICAL_VIEW, actor=trainee).count() == 1
+    # What the page shows is computed all the same: 3 reflections / 2 questions.
+    assert b"1.5" in response.content
