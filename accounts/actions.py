@@ -19,6 +19,7 @@ from accounts.models import (
     ROLES,
     AuditEvent,
     Certification,
+    Cohort,
     Invitation,
     User,
     hash_token,
@@ -55,6 +56,17 @@ def can_certify(actor, user):
     if actor.has_role(ROLE_ADMIN):
         return True
     return actor.has_role("supervisor") and user.pk in actor.supervised_trainee_ids()
+
+
+def do_ensure_service_user(email, full_name, via):
+    """The account a program acts as (a scripted trainee): created once, with no password anyone
+    can sign in with, and audited like any other new account."""
+    with transaction.atomic():
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(email, None, full_name=full_name)
+            do_audit(AuditEvent.USER_CREATED, None, user, user, {"via": via, "service": True})
+    return user
 
 
 def do_set_role(actor, user, role, request=None):
@@ -183,3 +195,36 @@ def do_accept_invitation(token, password, full_name="", request=None):
         do_audit(AuditEvent.USER_CREATED, user, user, user, {"role": invitation.role, "via": "invitation"}, request)
         do_audit(AuditEvent.INVITATION_ACCEPTED, user, user, invitation, {"email": user.email}, request)
     return user
+
+
+def do_seed_demo_people():
+    """The demo trainee, supervisor and admin, their cohort and the trainee's certifications; safe to
+    run twice. Returns {role: user}. Demo mode only (accounts.demo: the passwords are public)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from accounts.demo import DEMO_COHORT, DEMO_PEOPLE, require_demo_mode
+
+    require_demo_mode()
+    people = {}
+    with transaction.atomic():
+        for email, name, role, password, secret in DEMO_PEOPLE:
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = User.objects.create_user(email, password, full_name=name)
+                do_audit(AuditEvent.USER_CREATED, None, user, user, {"role": role, "via": "seed_demo"})
+            if user.role != role:
+                user.set_role(role)
+                do_audit(AuditEvent.ROLE_CHANGED, None, user, user, {"to": role, "via": "seed_demo"})
+            EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+            if secret and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+                TOTP.activate(user, secret)
+            people[role] = user
+        cohort, _ = Cohort.objects.get_or_create(name=DEMO_COHORT)
+        if not cohort.trainees.filter(pk=people["trainee"].pk).exists() or not cohort.supervisors.exists():
+            do_set_cohort_members(people["admin"], cohort, [people["supervisor"]], [people["trainee"]])
+        for kind, _label in Certification.KIND_CHOICES:
+            if people["trainee"].valid_certification(kind) is None:
+                do_issue_certification(people["admin"], people["trainee"], kind, note="Demo certification")
+    return people
+

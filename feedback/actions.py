@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from feedback import scoring
 from feedback.models import MessageScore
-from simulator.actions import emit
+from simulator.events import emit
 from simulator.models import Message
 
 log = logging.getLogger(__name__)

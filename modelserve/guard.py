@@ -24,7 +24,7 @@ from modelserve.prompt import (
     Turn,
     client_name,
 )
-from modelserve.safety import harmful_instruction_reasons
+from modelserve.crisis.output_filter import harmful_instruction_reasons
 
 MAX_REPLY_CHARS = 700
 MAX_REPLY_WORDS = 130

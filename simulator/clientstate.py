@@ -301,21 +301,20 @@ def session_states(session, upto_seq=None):
     supervisor answered instead) is computed here from the one before, so every caller sees the
     same fold. `stored` says which is which, for the writer.
     """
-    from feedback.models import MessageScore
     from simulator.models import Message
 
     card = session.scenario_version.card
-    messages = session.messages.filter(role=Message.TRAINEE).order_by("seq")
+    # The skill score is the feedback app's (MessageScore, reached by its reverse accessor so
+    # the simulator never imports feedback); a message without one counts as neutral.
+    messages = session.messages.filter(role=Message.TRAINEE).select_related("skill_score").order_by("seq")
     if upto_seq is not None:
         messages = messages.filter(seq__lte=upto_seq)
-    messages = list(messages)
-    scores = {s.message_id: s for s in MessageScore.objects.filter(message__in=messages)}
     state, out = initial_state(card), []
     for message in messages:
         if message.client_state:
             state, stored = message.client_state, True
         else:
-            state, stored = step(card, state, turn_of(message, scores.get(message.pk))), False
+            state, stored = step(card, state, turn_of(message, getattr(message, "skill_score", None))), False
         out.append((message, state, stored))
     return out
 

@@ -12,38 +12,25 @@ Protocol (JSON both ways; docs/simulator.md has the full list):
 """
 
 from channels.db import database_sync_to_async
-from django.http import Http404
 
 from simulator import actions
 from simulator.access import access_own_session
-from simulator.dispatch import request_reply
 from simulator.replies import partial_reply
-from simulator.sockets import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, JsonSocket
+from simulator.sockets import CLOSE_FORBIDDEN, JsonSocket
 
 
 class SessionConsumer(JsonSocket):
     async def connect(self):
-        self.session = None
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        self.session = await self.session_from_url(access_own_session)
+        if self.session is None:
             return
-        try:
-            self.session = await database_sync_to_async(access_own_session)(user, self.scope["url_route"]["kwargs"]["session_id"])
-        except Http404:
-            await self.close(code=CLOSE_NOT_FOUND)
-            return
-        problem = await database_sync_to_async(actions.certification_problem)(user, self.session.scenario)
+        problem = await database_sync_to_async(actions.certification_problem)(self.scope["user"], self.session.scenario)
         await self.accept()
         if problem:
             await self.send_json({"type": "error", "code": "certification_missing", "message": problem})
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        await self.channel_layer.group_add(self.session.group_name, self.channel_name)
-
-    async def disconnect(self, code):
-        if self.session is not None:
-            await self.channel_layer.group_discard(self.session.group_name, self.channel_name)
+        await self.join(self.session.group_name)
 
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict):
@@ -73,9 +60,8 @@ class SessionConsumer(JsonSocket):
         except actions.SimulatorError as e:
             await self.error(e.code, e.message, client_id)
             return
+        # Stored (and its reply queued by the action) before this acknowledges it.
         await self.send_json({"type": "ack", "id": message.client_msg_id, "seq": message.seq, "duplicate": not created})
-        if created:
-            await request_reply(self.session.pk, message.seq)
 
     async def on_resume(self, content):
         after = content.get("after", 0)

@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Certification
+from simulator import events
 
 TOPICS = [
     "depression", "anxiety", "panic", "trauma", "grief", "alcohol", "self-harm", "suicide", "violence",
@@ -162,13 +163,11 @@ class Session(models.Model):
 
     @property
     def group_name(self):
-        """Channel group for everything the trainee's socket may receive."""
-        return f"session.{self.pk}"
+        return events.session_group(self.pk)
 
     @property
     def observers_group(self):
-        """Channel group for supervisors watching this session (flags the trainee must not see)."""
-        return f"session.{self.pk}.observers"
+        return events.observers_group(self.pk)
 
     @property
     def is_open(self):

@@ -2,7 +2,8 @@
 the reply-so-far is kept in the cache, so a page reloaded mid-reply can show it too.
 
 The reply is stored (and announced as a message) only when it is whole. Used by the Celery task,
-by the embedded in-process path and by `manage.py simulate`, so all three behave the same.
+by the embedded in-process path (simulator.dispatch) and by scripted runs (`manage.py simulate`,
+`evaluate_model`), so all three behave the same.
 """
 
 import logging
@@ -12,9 +13,9 @@ from django.core.cache import cache
 
 from modelserve.generate import generate
 from modelserve.prompt import Turn
-from simulator import actions, clientstate
+from modelserve.serving import serving_backend
+from simulator import actions, clientstate, events
 from simulator.models import Message, Session
-from training.serving import serving_backend
 
 log = logging.getLogger(__name__)
 PARTIAL_TTL = 600
@@ -53,7 +54,8 @@ def client_context(session, trainee_seq):
 
 
 class Halted(Exception):
-    """A supervisor paused the session or took over the client's voice mid-reply."""
+    """The session was paused (by a supervisor or the crisis protocol), or a supervisor took over
+    the client's voice, while the reply was being written."""
 
 
 def generate_reply(session_id, trainee_seq, backend=None):
@@ -73,25 +75,23 @@ def generate_reply(session_id, trainee_seq, backend=None):
     key = partial_key(session_id)
     cache.set(key, state, PARTIAL_TTL)
 
-    halt = actions.halt_key(session.pk)
-
     def on_token(token):
-        if cache.get(halt):
+        if events.replies_halted(session.pk):
             raise Halted()
         index = state["tokens"]
         state["text"] += token
         state["tokens"] += 1
         cache.set(key, state, PARTIAL_TTL)
-        actions.send_now(group, {"type": "token", "reply_to": trainee_seq, "index": index, "text": token})
+        events.send_now(group, {"type": "token", "reply_to": trainee_seq, "index": index, "text": token})
 
     def on_discard(reasons):
         state.update(text="", tokens=0)
         cache.set(key, state, PARTIAL_TTL)
-        actions.send_now(group, {"type": "discard", "reply_to": trainee_seq})
+        events.send_now(group, {"type": "discard", "reply_to": trainee_seq})
 
     started = time.monotonic()
     context = client_context(session, trainee_seq)
-    # The promoted model version (training registry), picked up without a restart.
+    # The promoted model version (the training app registers the chooser), picked up without a restart.
     backend = backend if backend is not None else serving_backend()
     try:
         reply = generate(
@@ -106,8 +106,8 @@ def generate_reply(session_id, trainee_seq, backend=None):
     except Halted:
         # Nothing is stored; resuming (or handing the voice back) asks for this reply again.
         cache.delete(key)
-        actions.send_now(group, {"type": "discard", "reply_to": trainee_seq})
-        log.info("reply to %s #%s halted by a supervisor", session_id, trainee_seq)
+        events.send_now(group, {"type": "discard", "reply_to": trainee_seq})
+        log.info("reply to %s #%s halted (session paused or taken over)", session_id, trainee_seq)
         return None
     # How much of the prompt the model had to read, and whose saved KV state it started from
     # (this worker's, or another worker's through Redis): what an operator checks first when

@@ -1,6 +1,8 @@
 """The base of Pixel's WebSocket consumers: JSON in and out, bad frames answered, not fatal."""
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -28,6 +30,29 @@ class JsonSocket(AsyncJsonWebsocketConsumer):
             event["id"] = client_id
         await self.send_json(event)
 
+    async def session_from_url(self, access):
+        """The session named in the URL if ACCESS(user, session_id) lets this user have it (an
+        access_* helper: fetch and authorise together); otherwise close the socket and return None.
+        The caller accepts."""
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return None
+        try:
+            return await database_sync_to_async(access)(user, self.scope["url_route"]["kwargs"]["session_id"])
+        except Http404:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return None
+
+    async def join(self, *groups):
+        self.joined_groups = getattr(self, "joined_groups", []) + list(groups)
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def disconnect(self, code):
+        for group in getattr(self, "joined_groups", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
     async def pixel_event(self, event):
-        """Events sent to a channel group by simulator.actions.emit/send_now."""
+        """Events sent to a channel group by simulator.events.emit/send_now."""
         await self.send_json(event["payload"])

@@ -1,6 +1,9 @@
+"""The simulator's Celery tasks. Queued by name from simulator.dispatch (never imported there),
+so the actions that queue them and the code they run do not import each other."""
+
 from celery import shared_task
 
-from simulator import replies
+from simulator import crisis_protocol, replies
 
 
 @shared_task(name="simulator.tasks.generate_reply", acks_late=True, reject_on_worker_lost=True)
@@ -14,7 +17,5 @@ def generate_reply(session_id, trainee_seq):
 @shared_task(name="simulator.tasks.check_message", acks_late=True)
 def check_message(message_id):
     """Crisis check of one stored message (queue `safety`); running it twice does nothing more."""
-    from simulator.safety import do_check_message
-
-    message = do_check_message(message_id)
+    message = crisis_protocol.do_check_message(message_id)
     return message.crisis_level if message is not None else None

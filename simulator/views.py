@@ -7,7 +7,8 @@ from django.views.decorators.http import require_POST
 from accounts.actions import do_audit
 from accounts.models import ROLE_ADMIN, ROLE_SUPERVISOR, AuditEvent
 from accounts.views import role_required
-from simulator import actions, safety
+from modelserve.crisis.levels import LEVELS
+from simulator import actions, crisis_protocol
 from simulator.access import access_session
 from simulator.forms import CatalogueFilter
 from simulator.models import Scenario, Session
@@ -95,4 +96,4 @@ def my_sessions(request):
 
 @role_required(ROLE_SUPERVISOR, ROLE_ADMIN)
 def crisis_policy(request):
-    return render(request, "simulator/crisis_policy.html", {"policy": safety.policy(), "levels": safety.LEVELS})
+    return render(request, "simulator/crisis_policy.html", {"policy": crisis_protocol.policy(), "levels": LEVELS})

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.actions import do_audit, do_issue_certification
 from accounts.models import AuditEvent, Certification
+from simulator.actions import do_purge_sessions
 from simulator.models import Message, Session, SessionEvent
 from supervision.access import can_review
 from supervision.models import Annotation, Review, clean_tags
@@ -178,9 +179,6 @@ def do_sign_off_review(actor, session, recommendation, certification_kind="", no
 
 # --- Retention -----------------------------------------------------------------------------------
 
-PURGE_BATCH = 200
-
-
 def retention_days():
     return int(getattr(settings, "PIXEL_RETENTION_DAYS", 365))
 
@@ -215,33 +213,10 @@ def do_purge_recordings(days=None, dry_run=False, actor=None, now=None, progress
         result["messages"] = Message.objects.filter(session__in=sessions).count()
         result["events"] = SessionEvent.objects.filter(session__in=sessions).count()
         return result
-    while True:
-        with transaction.atomic():
-            # SKIP LOCKED: a session someone is changing right now waits for the next run.
-            batch = list(sessions.select_for_update(skip_locked=True, of=("self",))[:PURGE_BATCH])
-            if not batch:
-                break
-            ids = [s.pk for s in batch]
-            messages = Message.objects.filter(session_id__in=ids).count()
-            events = SessionEvent.objects.filter(session_id__in=ids).count()
-            Session.objects.filter(pk__in=ids).delete()
-            do_audit(
-                AuditEvent.RECORDINGS_PURGED,
-                actor,
-                details={
-                    "sessions": len(ids),
-                    "messages": messages,
-                    "events": events,
-                    "session_ids": [str(pk) for pk in ids],
-                    "trainee_ids": sorted({s.trainee_id for s in batch}),
-                    "retention_days": days,
-                    "cutoff": cutoff,
-                },
-            )
-        result["sessions"] += len(ids)
-        result["messages"] += messages
-        result["events"] += events
-        result["session_ids"] += [str(pk) for pk in ids]
-        if progress is not None:
-            progress(result)
+    # Deleting sessions is the simulator's to do; this app decides what is old enough, and who may.
+    purged = do_purge_sessions(
+        sessions, actor, {"retention_days": days, "cutoff": cutoff},
+        progress=None if progress is None else (lambda done: progress({**done, "cutoff": result["cutoff"]})),
+    )
+    result.update(purged)
     return result

@@ -6,49 +6,24 @@ simulator.actions, which check, store, audit and announce them.
 """
 
 from channels.db import database_sync_to_async
-from django.http import Http404
 
-from accounts.actions import do_audit
-from accounts.models import AuditEvent
 from simulator import actions, clientstate
 from simulator.access import access_supervised_session
-from simulator.dispatch import request_reply
-from simulator.models import Session, SessionEvent
+from simulator.events import cohort_supervisors_group
+from simulator.models import Session
 from simulator.replies import partial_reply
-from simulator.sockets import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, JsonSocket
+from simulator.sockets import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, JsonSocket
 from supervision.live import supervised_cohort_ids
 
 
 class ObserveConsumer(JsonSocket):
     async def connect(self):
-        self.session = None
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
-        try:
-            self.session = await database_sync_to_async(access_supervised_session)(
-                user, self.scope["url_route"]["kwargs"]["session_id"]
-            )
-        except Http404:
-            await self.close(code=CLOSE_NOT_FOUND)
+        self.session = await self.session_from_url(access_supervised_session)
+        if self.session is None:
             return
         await self.accept()
-        for group in (self.session.group_name, self.session.observers_group):
-            await self.channel_layer.group_add(group, self.channel_name)
-        await database_sync_to_async(self.joined)(user)
-
-    def joined(self, user):
-        do_audit(AuditEvent.CLINICAL_VIEW, user, self.session.trainee, self.session, {"page": "observe"})
-        if self.session.is_open:
-            event = self.session.record(SessionEvent.OBSERVER_JOINED, user)
-            # Trainees are told plainly when someone starts watching.
-            actions.send_now(self.session.group_name, {"type": "observer", "name": str(user), "seq": event.seq})
-
-    async def disconnect(self, code):
-        if self.session is not None:
-            for group in (self.session.group_name, self.session.observers_group):
-                await self.channel_layer.group_discard(group, self.channel_name)
+        await self.join(self.session.group_name, self.session.observers_group)
+        await database_sync_to_async(actions.do_observer_joined)(self.scope["user"], self.session)
 
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
@@ -104,9 +79,7 @@ class ObserveConsumer(JsonSocket):
         await database_sync_to_async(actions.do_pause_session)(self.scope["user"], await self.fresh())
 
     async def do_resume(self, content):
-        _, pending = await database_sync_to_async(actions.do_resume_session)(self.scope["user"], await self.fresh())
-        if pending is not None:
-            await request_reply(self.session.pk, pending)
+        await database_sync_to_async(actions.do_resume_session)(self.scope["user"], await self.fresh())
 
     async def do_end(self, content):
         await database_sync_to_async(actions.do_end_session)(
@@ -117,10 +90,7 @@ class ObserveConsumer(JsonSocket):
         await database_sync_to_async(actions.do_start_takeover)(self.scope["user"], await self.fresh())
 
     async def do_handback(self, content):
-        session = await self.fresh()
-        _, pending = await database_sync_to_async(actions.do_end_takeover)(self.scope["user"], session)
-        if pending is not None and session.status == Session.LIVE:
-            await request_reply(self.session.pk, pending)
+        await database_sync_to_async(actions.do_end_takeover)(self.scope["user"], await self.fresh())
 
     async def do_client_message(self, content):
         text, client_id = content.get("text"), content.get("id")
@@ -141,7 +111,6 @@ class DashboardConsumer(JsonSocket):
 
     async def connect(self):
         user = self.scope.get("user")
-        self.groups_joined = []
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
@@ -149,14 +118,8 @@ class DashboardConsumer(JsonSocket):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.accept()
-        for cohort_id in await database_sync_to_async(supervised_cohort_ids)(user):
-            group = f"cohort.{cohort_id}.supervisors"
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.groups_joined.append(group)
-
-    async def disconnect(self, code):
-        for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        cohorts = await database_sync_to_async(supervised_cohort_ids)(user)
+        await self.join(*[cohort_supervisors_group(cohort_id) for cohort_id in cohorts])
 
     async def receive_json(self, content, **kwargs):
         await self.send_json({"type": "pong"})

@@ -3,8 +3,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from accounts.models import Certification, User
+from modelserve.crisis.levels import LEVELS
 from simulator.models import Scenario, Session
-from simulator.safety import LEVELS
 from supervision.access import STAFF_ONLY_EVENT_KINDS
 from supervision.models import SUGGESTED_TAGS, Review, Rubric, clean_tags
 

@@ -4,8 +4,8 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from accounts.models import Cohort
+from modelserve.crisis.levels import LEVELS
 from simulator.models import Session
-from simulator.safety import LEVELS
 
 
 def supervised_cohort_ids(user):

@@ -1,4 +1,3 @@
-from asgiref.sync import async_to_sync
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -8,7 +7,6 @@ from accounts.models import ROLE_ADMIN, ROLE_SUPERVISOR, AuditEvent
 from accounts.views import role_required
 from simulator import actions, clientstate
 from simulator.access import access_supervised_session
-from simulator.dispatch import request_reply
 from supervision.live import live_sessions
 
 
@@ -54,10 +52,7 @@ def control(request, session_id):
         elif command == "whisper":
             actions.do_whisper(request.user, session, request.POST.get("text"), request=request)
         elif command in CONTROLS:
-            result = CONTROLS[command](request.user, session, request=request)
-            pending = result[1] if isinstance(result, tuple) else None
-            if pending is not None:
-                async_to_sync(request_reply)(session.pk, pending)
+            CONTROLS[command](request.user, session, request=request)
         else:
             messages.error(request, "Unknown command.")
     except actions.SimulatorError as e:

@@ -6,16 +6,21 @@
 
 How it works, what the levels mean and how well it does: docs/crisis.md. It is a screen that
 favours recall, never a substitute for clinical judgement.
+
+Everything about crisis content that reads text lives in this package: the detector (rules, the
+ML model), the levels, the normaliser, the list of means, and the filter that keeps method details
+out of the simulated client's replies (output_filter). What Pixel *does* with a verdict (pause,
+alert, support) is the simulator's crisis protocol: simulator/crisis_protocol.py.
 """
 
 import logging
 
 from . import rules
+from .levels import LEVELS, at_least
 from .rules import CATEGORIES, RISK_CATEGORIES
 
-__all__ = ["LEVELS", "CATEGORIES", "RISK_CATEGORIES", "RULES_VERSION", "check", "is_crisis", "rules_flagged"]
+__all__ = ["LEVELS", "at_least", "CATEGORIES", "RISK_CATEGORIES", "RULES_VERSION", "check", "is_crisis", "rules_flagged"]
 
-LEVELS = ["none", "low", "moderate", "high", "imminent"]
 RULES_VERSION = "rules-2"
 # Longer text is cut here: a chat message never comes close, and the cap bounds the time spent.
 MAX_CHARS = 50_000

@@ -9,13 +9,13 @@ and tense).
 import math
 import re
 
+from .levels import LEVELS
 from .rules import CATEGORIES
 
 _WORD = re.compile(r"[a-z']+")
 _FIRST = frozenset("i i'm im i've ive i'd id i'll me my myself mine".split())
 _SECOND = frozenset("you you're youre your yourself yours u ur you've youve you'll".split())
 _PAST = frozenset("was were had did used wanted felt thought tried went ago".split())
-LEVELS = ["none", "low", "moderate", "high", "imminent"]
 
 DENSE_NAMES = ["first_person", "second_person", "first_minus_second", "past_words", "log_words", "rule_level"] + [
     f"rule_{c}" for c in CATEGORIES]

@@ -17,6 +17,7 @@ The level each category maps to is in `level_for`; docs/crisis.md explains it.
 import re
 from dataclasses import dataclass
 
+from .lexicon import MEANS
 from .normalise import normalise, squeeze_pattern
 
 CATEGORIES = ["wish_dead", "suicidal_thoughts", "method", "intent", "plan", "preparatory", "past_attempt",
@@ -31,10 +32,6 @@ OTHER_SELF = r"(?:him ?self|her ?self|them ?selves|them ?self|(?:his|her|their) 
 KILL = r"(?:kill(?:ing|ed|s)?|end(?:ing|ed|s)?|tak(?:e|ing|en)|took|off(?:ing|ed)?|hang(?:ing|ed|s)?|hung|shoot(?:ing|s)?|shot|drown(?:ing|ed|s)?|poison(?:ing|ed|s)?|suffocat(?:e|ing|ed)|starv(?:e|ing|ed)|stab(?:bing|bed|s)?|gas(?:sing|sed)?|burn(?:ing|ed|t)?)"
 SUICIDE = r"(?:suicide|kil+ing (?:my ?self|him ?self|her ?self|them ?selves)|(?:ending|taking) (?:my|his|her|their) (?:own )?li(?:fe|ves)|unaliv\w*|sewer ?slide|kms|kys)"
 WANT = r"(?:want(?:ed|s|ing)?|wanna|wish(?:ed|es|ing)?|need(?:ed|s)? to|would like|'d like|long(?:ed|ing)? to|hope|hoping|hoped)"
-MEANS = (r"(?:pills?|tablets?|meds|medications?|medicine|paracetamol|tylenol|acetaminophen|ibuprofen|aspirin|insulin|"
-         r"sleeping pills|painkillers?|opioids?|oxy\w*|fentanyl|heroin|xanax|benzos?|rope|noose|belt|cord|"
-         r"guns?|firearm|pistol|handgun|rifle|shotgun|bullets?|razors?|razor ?blades?|blades?|knife|knives|"
-         r"bleach|antifreeze|poison|pesticide|weedkiller|carbon monoxide|charcoal|exhaust|helium|plastic bag)")
 PLACES = r"(?:bridge|building|roof|rooftop|cliff|balcony|window|overpass|parking garage|tower|train|tracks|traffic|highway|car|bus|subway)"
 TIMING = (r"\b(?:tonight|today|right now|now|tomorrow|this (?:morning|afternoon|evening|weekend|week)|in (?:an|a few|\d+) "
           r"(?:hours?|minutes?|days?)|after (?:everyone|they|my \w+)(?:'s| is| are| goes| go| falls?) (?:asleep|to sleep|out|to bed|to work)|"

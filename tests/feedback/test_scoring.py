@@ -4,6 +4,7 @@ per message, and reaches the trainee's socket live only when their cohort asks f
 import asyncio
 
 import pytest
+from celery import Celery
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
@@ -11,7 +12,7 @@ from feedback import tasks
 from feedback.actions import do_score_message
 from feedback.models import MessageScore
 from feedback.selectors import tags_by_seq
-from simulator.actions import request_check
+from simulator.actions import announce_and_check
 from simulator.models import Message
 from tests.feedback.conftest import build_session
 
@@ -30,7 +31,7 @@ def store_trainee_message(session, django_capture_on_commit_callbacks):
     """Store a message the way the simulator does: append, then announce it after commit."""
     with django_capture_on_commit_callbacks(execute=True):
         message, _ = session.append(Message.TRAINEE, TEXT, client_msg_id="m1")
-        request_check(message)
+        announce_and_check(message)
     return message
 
 
@@ -55,10 +56,9 @@ def test_with_workers_the_stored_message_is_queued_for_the_default_queue(
 ):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     queued = []
-    monkeypatch.setattr(tasks.score_message, "delay", lambda message_id: queued.append(message_id))
-    monkeypatch.setattr("simulator.tasks.check_message.delay", lambda message_id: None)
+    monkeypatch.setattr(Celery, "send_task", lambda app, name, args=(), **kwargs: queued.append((name, list(args))))
     message = store_trainee_message(session, django_capture_on_commit_callbacks)
-    assert queued == [message.pk]
+    assert ("feedback.tasks.score_message", [message.pk]) in queued
     assert not MessageScore.objects.exists()
     from config.celery import app
 
@@ -79,7 +79,7 @@ def test_scoring_twice_stores_one_row_and_sends_one_event(
     cohorts[0].save()
     message, _ = session.append(Message.TRAINEE, TEXT, client_msg_id="m1")
     sent = []
-    monkeypatch.setattr("simulator.actions.send_now", lambda group, payload: sent.append((group, payload)))
+    monkeypatch.setattr("simulator.events.send_now", lambda group, payload: sent.append((group, payload)))
     with django_capture_on_commit_callbacks(execute=True):
         first = do_score_message(message.pk)
     with django_capture_on_commit_callbacks(execute=True):

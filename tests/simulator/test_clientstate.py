@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from feedback.models import MessageScore
 from feedback.scoring import score
-from simulator import actions, clientstate, replies
+from simulator import actions, clientstate, events, replies
 from simulator.clientstate import RULES, Turn, initial_state, step
 from simulator.library import load_library
 from simulator.models import Message, Scenario
@@ -541,7 +541,7 @@ def test_the_state_goes_to_the_observers_group_only(
 ):
     scores.update(SCRIPT)
     sent = []
-    monkeypatch.setattr(actions, "send_now", lambda group, payload: sent.append((group, payload)))
+    monkeypatch.setattr(events, "send_now", lambda group, payload: sent.append((group, payload)))
     session = actions.do_start_session(certified_trainee, job_loss)
     with django_capture_on_commit_callbacks(execute=True):
         say(certified_trainee, session, "You feel ashamed that he still doesn't know.", 0)

@@ -4,6 +4,7 @@ pause, e-mail, audit. The real detector runs; the channel layer is the configure
 import asyncio
 
 import pytest
+from celery import Celery
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.core import mail
@@ -12,8 +13,8 @@ from django.urls import reverse
 from accounts.models import AuditEvent
 from modelserve.generate import Reply
 from simulator import actions
+from simulator.crisis_protocol import do_check_message
 from simulator.models import Session
-from simulator.safety import do_check_message
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -129,12 +130,11 @@ def test_with_the_broker_down_the_check_and_the_scoring_run_in_process(live_sess
                                                                        monkeypatch, django_capture_on_commit_callbacks):
     from feedback.models import MessageScore
 
-    def broker_down(*args):
+    def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    monkeypatch.setattr("simulator.tasks.check_message.delay", broker_down)
-    monkeypatch.setattr("feedback.tasks.score_message.delay", broker_down)
+    monkeypatch.setattr(Celery, "send_task", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         message, _ = actions.do_post_trainee_message(certified_trainee, live_session, "t1", "Tell me more about that.")
     message.refresh_from_db()

@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from modelserve.safety import harmful_instruction_reasons
+from modelserve.crisis.output_filter import harmful_instruction_reasons
 from simulator.library import LibraryError, library_paths, load_library, read_card
 from simulator.models import Scenario
 

@@ -93,3 +93,61 @@ async def test_killed_worker_loses_nothing_and_duplicates_nothing(certified_trai
             await sync_to_async(second.stop)()
     assert await sync_to_async(session.messages.filter(reply_to=message.seq).count)() == 1
     assert final["reply_to"] == message.seq
+
+
+TRAINEE_IMMINENT = "honestly i'm going to kill myself tonight after this shift, i have the pills saved up"
+
+
+async def next_event(layer, channel, kinds, timeout=60):
+    """The next event of one of KINDS on CHANNEL, and those before it."""
+    seen = []
+    while True:
+        event = (await asyncio.wait_for(layer.receive(channel), timeout))["payload"]
+        seen.append(event)
+        if event["type"] in kinds:
+            return event, seen
+
+
+async def test_crisis_pause_stops_the_reply_in_flight_until_a_supervisor_resumes(certified_trainee, supervisor, scenario):
+    """A trainee message rated imminent while its reply streams (Celery mode): the crisis protocol
+    pauses the session through the supervisors' own action, so the reply stops at its next token,
+    nothing is stored until a supervisor resumes, and the recording shows the system's PAUSED event.
+
+    Before the crisis protocol and the supervisors shared one pause, this failed: the protocol's
+    bare pause set no halt flag, and the reply streamed on and was stored."""
+    from simulator.crisis_protocol import do_check_message
+    from simulator.models import Session, SessionEvent
+
+    # The scripted model writes a word every 0.4 s on a real worker that serves only `inference`:
+    # the crisis check (queue `safety`) is run here, by the test, while the reply is being written.
+    worker = await sync_to_async(start_celery_worker)(queues="inference", PIXEL_LLM_BACKEND="fake",
+                                                      PIXEL_FAKE_LLM_DELAY_MS="400")
+    try:
+        session = await sync_to_async(actions.do_start_session)(certified_trainee, scenario)
+        layer, channel = await listen(session.group_name)
+        # The action itself queues the reply once the message is stored; nobody else asks for it.
+        message, _ = await sync_to_async(actions.do_post_trainee_message)(certified_trainee, session, "w-1", TRAINEE_IMMINENT)
+        await next_event(layer, channel, {"token"})
+        checked = await sync_to_async(do_check_message)(message.pk)
+        assert checked.crisis_level == "imminent"
+        status, _ = await next_event(layer, channel, {"status"})
+        assert status["status"] == "paused"
+        discard, after_pause = await next_event(layer, channel, {"discard"})
+        assert discard["reply_to"] == message.seq
+        assert not [e for e in after_pause if e["type"] == "token"], "the reply stops at its next token"
+        await asyncio.sleep(2)  # a reply that was not stopped would be stored by now
+        assert not await sync_to_async(session.messages.filter(reply_to=message.seq).exists)()
+        await sync_to_async(session.refresh_from_db)()
+        assert session.status == Session.PAUSED
+        paused = await sync_to_async(lambda: list(session.events.filter(kind=SessionEvent.PAUSED).values("actor_id", "data")))()
+        assert paused == [{"actor_id": None, "data": {"reason": "paused so your supervisor can check in"}}]
+
+        # The supervisor checks in and resumes: the reply the trainee is owed is written and stored, once.
+        await sync_to_async(actions.do_resume_session)(supervisor, session)
+        final, _ = await collect_reply(layer, channel)
+    finally:
+        await sync_to_async(worker.stop)()
+    assert final["reply_to"] == message.seq
+    assert await sync_to_async(session.messages.filter(reply_to=message.seq).count)() == 1
+    kinds = await sync_to_async(lambda: list(session.events.values_list("kind", flat=True)))()
+    assert kinds.count(SessionEvent.PAUSED) == 1 and kinds.count(SessionEvent.RESUMED) == 1

@@ -203,7 +203,7 @@ async def test_observer_bad_input_gets_clear_errors(live, supervisor):
 
 @pytest.mark.asyncio
 async def test_dashboard_socket_gets_alerts_for_its_cohorts_only(live, certified_trainee, supervisor, outsider_supervisor, fake_llm):
-    from simulator.safety import do_check_message
+    from simulator.crisis_protocol import do_check_message
 
     mine, connected, _ = await socket(supervisor, "/ws/dashboard/")
     assert connected

@@ -1,6 +1,7 @@
 import pytest
 
-from modelserve.safety import harmful_instruction_reasons, normalise
+from modelserve.crisis.normalise import normalise
+from modelserve.crisis.output_filter import harmful_instruction_reasons
 
 
 @pytest.mark.parametrize("text", [

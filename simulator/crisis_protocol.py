@@ -1,6 +1,12 @@
-"""The crisis protocol: act on the detector's verdict for each stored message (docs/crisis.md).
+"""The crisis protocol: what Pixel does with the detector's verdict on each stored message.
 
-The policy lives in settings (PIXEL_CRISIS_*), and `policy()` returns it whole for the staff page.
+The detector, its levels and the reply filter are modelserve/crisis/; this module acts: a client
+message at PIXEL_CRISIS_CLIENT_FLAG_LEVEL or above is flagged to the supervisors; a trainee's own
+words (a real person) at PIXEL_CRISIS_TRAINEE_SUPPORT_LEVEL get support resources and an alert,
+and at PIXEL_CRISIS_TRAINEE_PAUSE_LEVEL the session is paused through the same action a supervisor
+uses (simulator.actions.do_pause_session, with the system as actor: PAUSED event recorded, the
+reply in flight stopped) and the supervisors are e-mailed. docs/crisis.md has the whole protocol;
+`policy()` returns the settings for the staff page.
 """
 
 import logging
@@ -11,16 +17,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actions import do_audit
-from accounts.models import AuditEvent
-from simulator.actions import emit
-from simulator.models import Message, Session
+from accounts.models import AuditEvent, User
+from modelserve.crisis import check
+from modelserve.crisis.levels import at_least
+from simulator import actions
+from simulator.events import cohort_supervisors_group, emit
+from simulator.models import Message
 
 log = logging.getLogger(__name__)
-LEVELS = ["none", "low", "moderate", "high", "imminent"]
-
-
-def at_least(level, threshold):
-    return LEVELS.index(level or "none") >= LEVELS.index(threshold)
+PAUSE_REASON = "paused so your supervisor can check in"
 
 
 def policy():
@@ -36,13 +41,11 @@ def policy():
 
 def supervisor_groups(session):
     """Channel groups of everyone who must hear about this session's flags (never the trainee)."""
-    groups = [f"cohort.{cohort_id}.supervisors" for cohort_id in session.trainee.cohorts.values_list("pk", flat=True)]
+    groups = [cohort_supervisors_group(cohort_id) for cohort_id in session.trainee.cohorts.values_list("pk", flat=True)]
     return groups + [session.observers_group]
 
 
 def supervisor_emails(session):
-    from accounts.models import User
-
     return sorted(
         User.objects.filter(supervised_cohorts__trainees=session.trainee, is_active=True)
         .values_list("email", flat=True)
@@ -50,18 +53,12 @@ def supervisor_emails(session):
     )
 
 
-def check_text(text, speaker):
-    from modelserve.crisis import check
-
-    return check(text, speaker=speaker)
-
-
 def do_check_message(message_id):
     """Run the detector on a stored message, store the verdict and escalate. Idempotent."""
     message = Message.objects.select_related("session__trainee", "session__scenario_version__scenario").filter(pk=message_id).first()
     if message is None or message.crisis_checked_at is not None:
         return message
-    result = check_text(message.text, "trainee" if message.role == Message.TRAINEE else "client")
+    result = check(message.text, speaker="trainee" if message.role == Message.TRAINEE else "client")
     with transaction.atomic():
         claimed = Message.objects.filter(pk=message.pk, crisis_checked_at__isnull=True).update(
             crisis=result, crisis_level=result["level"], crisis_checked_at=timezone.now()
@@ -100,11 +97,19 @@ def _escalate(message, result):
     emit(session.group_name, {"type": "support", **{k: v for k, v in policy().items() if k.startswith("support_")}})
     for group in supervisor_groups(session):
         emit(group, {"type": "crisis.alert", "action": action, **flag})
-    if pause and session.pause():
-        emit(session.group_name, {"type": "status", "status": Session.PAUSED, "reason": "paused so your supervisor can check in"})
+    if pause and _pause(session):
         recipients = supervisor_emails(session)
         if recipients:
             transaction.on_commit(lambda: _mail_supervisors(recipients, session, flag))
+
+
+def _pause(session):
+    """Pause through the supervisors' own action, the system acting; False if it was not live."""
+    try:
+        actions.do_pause_session(None, session, reason=PAUSE_REASON)
+    except actions.SimulatorError:
+        return False  # already paused, or ended: nothing to stop
+    return True
 
 
 def _audit_details(message, result):
