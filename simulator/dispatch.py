@@ -31,6 +31,14 @@ def run_here(name, *args):
     return _task(name)(*args)
 
 
+def queue(name, *args):
+    """Queue task NAME with ARGS (long work: a broker outage is an error, never a reason to run a
+    training run inside a web request); in embedded mode run it here, as Celery's eager mode would."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return run_here(name, *args)
+    return current_app.send_task(name, args=list(args))
+
+
 def queue_or_run(name, *args, what):
     """Queue task NAME with ARGS; run it here instead in embedded mode (no worker) or when the broker
     cannot be reached, so the work is never lost to a broker outage. WHAT names it in the log."""

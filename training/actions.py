@@ -1,6 +1,7 @@
 """Every write to training's state: datasets, runs, model versions, promotion and rollback.
 
-Commands, Celery tasks and the admin all call these, so they behave the same (STYLE.md habit 2).
+Commands, Celery tasks and the admin all call these, so they behave the same (STYLE.md habit 2);
+work for the `training` queue is queued here too, once the write that asks for it has committed.
 Promotion and rollback are admin-only and audited; promotion is refused when the candidate is
 worse than the serving model on persona fidelity or crisis safety, or on the realism figures
 non-answers, repeats and fact accuracy (docs/training.md, "The gate").
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from accounts.actions import do_audit
 from accounts.models import ROLE_ADMIN, AuditEvent
+from simulator import dispatch
 from training.conf import data_dir, promotion_tolerance, training_dir
 from training.models import DatasetVersion, ModelPromotion, ModelVersion, TrainingRun, serving_version
 
@@ -70,6 +72,12 @@ def _require_admin(actor):
         raise PermissionDenied("Only an admin may do this.")
 
 
+def _require_admin_or_system(actor):
+    """No actor is the system itself (a management command, a worker); a person must be an admin."""
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        _require_admin(actor)
+
+
 # ---------------------------------------------------------------- datasets
 
 def do_build_dataset(actor=None, *, options=None, out_root: Path | None = None, progress=None) -> DatasetVersion:
@@ -96,20 +104,59 @@ def do_build_dataset(actor=None, *, options=None, out_root: Path | None = None, 
     return row
 
 
+def do_queue_dataset_build(actor, *, options: dict | None = None) -> None:
+    """Build a dataset on the `training` queue (training.tasks.build_dataset); OPTIONS are
+    BuildOptions fields."""
+    _require_admin(actor)
+    options = dict(options or {})
+    with transaction.atomic():
+        do_audit(AuditEvent.TRAINING_QUEUED, actor, details={"work": "dataset build", "options": options})
+        transaction.on_commit(lambda: dispatch.queue("training.tasks.build_dataset", options, actor.pk))
+
+
 # ---------------------------------------------------------------- training runs
 
+def _queue_training(actor, run: TrainingRun, work: str) -> None:
+    if getattr(actor, "pk", None):  # a person; a command or worker (actor None) is in its own log
+        do_audit(AuditEvent.TRAINING_QUEUED, actor, obj=run, details={"work": work, "run": run.pk})
+    # After commit: a worker that picked the run up earlier would not see it queued. By name: the
+    # task module imports this one.
+    transaction.on_commit(lambda: dispatch.queue("training.tasks.run_training", run.pk))
+
+
 def do_create_training_run(actor=None, *, config: dict, dataset: DatasetVersion | None = None,
-                           output_dir: str | None = None) -> TrainingRun:
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        _require_admin(actor)
+                           output_dir: str | None = None, queue: bool = False) -> TrainingRun:
+    """A new run of CONFIG on DATASET; QUEUE: for a worker on the `training` queue to train (else
+    the caller trains it, with execute_training_run)."""
+    _require_admin_or_system(actor)
     config = dict(config)
     if dataset is not None:
         config["dataset"] = {**config.get("dataset", {}), "version": dataset.version, "path": dataset.path}
-    run = TrainingRun.objects.create(dataset=dataset, config=config, config_path=config.get("_config_path", ""),
-                                     max_steps=int(config.get("train", {}).get("max_steps") or 0),
-                                     created_by=actor if getattr(actor, "pk", None) else None)
-    run.output_dir = output_dir or str(training_dir() / "runs" / f"run-{run.pk}")
-    run.save(update_fields=["output_dir"])
+    with transaction.atomic():
+        run = TrainingRun.objects.create(dataset=dataset, config=config, config_path=config.get("_config_path", ""),
+                                         max_steps=int(config.get("train", {}).get("max_steps") or 0),
+                                         created_by=actor if getattr(actor, "pk", None) else None)
+        run.output_dir = output_dir or str(training_dir() / "runs" / f"run-{run.pk}")
+        run.save(update_fields=["output_dir"])
+        if queue:
+            _queue_training(actor, run, "training run")
+    return run
+
+
+def do_resume_training_run(actor, run: TrainingRun, *, config: dict | None = None, queue: bool = True) -> TrainingRun:
+    """RUN queued again, to continue from its last checkpoint. CONFIG replaces its stored config
+    (train_model's resumed_config keeps what the checkpoint depends on); QUEUE as for
+    do_create_training_run."""
+    _require_admin_or_system(actor)
+    with transaction.atomic():
+        run = TrainingRun.objects.select_for_update().get(pk=run.pk)
+        if config is not None:
+            run.config = config
+        run.status, run.cancel_requested, run.finished_at = TrainingRun.QUEUED, False, None
+        run.max_steps = int(run.config.get("train", {}).get("max_steps") or 0)
+        run.save(update_fields=["config", "status", "cancel_requested", "finished_at", "max_steps"])
+        if queue:
+            _queue_training(actor, run, "training run resumed")
     return run
 
 
@@ -165,8 +212,7 @@ def do_register_model(actor, *, adapter_path: Path | None, version: str | None =
     from modelserve.lora_export import sha256_file
     from modelserve.prompt import PROMPT_FORMAT_VERSION
 
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        _require_admin(actor)
+    _require_admin_or_system(actor)
     base = bundled_model_path()
     adapter_sha = ""
     if adapter_path is not None:
@@ -287,5 +333,6 @@ def do_rollback_model(actor, *, reason: str = "", request=None) -> ModelPromotio
     return promotion
 
 
-__all__ = ["do_build_dataset", "do_create_training_run", "do_promote_model", "do_register_model",
-           "do_rollback_model", "execute_training_run", "promotion_check", "serving_version"]
+__all__ = ["do_build_dataset", "do_create_training_run", "do_promote_model", "do_queue_dataset_build",
+           "do_register_model", "do_resume_training_run", "do_rollback_model", "execute_training_run",
+           "promotion_check", "serving_version"]

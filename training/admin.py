@@ -1,7 +1,7 @@
 """Training in the admin: build datasets, follow runs, promote and roll back model versions.
 
-Every button calls training.actions (or queues a training.tasks task), so the admin does exactly
-what the commands do; promotion refusals are shown with their reasons.
+Every button calls training.actions, so the admin does exactly what the commands do; refusals
+are shown with their reasons.
 """
 
 import json
@@ -44,9 +44,11 @@ class DatasetVersionAdmin(ReadOnlyAdmin):
         return _pretty(obj.manifest)
 
     def _queue_build(self, request, options):
-        from training.tasks import build_dataset
-
-        build_dataset.delay(options, request.user.pk)
+        try:
+            actions.do_queue_dataset_build(request.user, options=options)
+        except PermissionDenied as e:
+            self.message_user(request, str(e), messages.ERROR)
+            return
         self.message_user(request, "Dataset build queued on the training queue.", messages.SUCCESS)
 
     @admin.action(description="Build a new dataset from all sources (Celery, training queue)")
@@ -60,15 +62,13 @@ class DatasetVersionAdmin(ReadOnlyAdmin):
     @admin.action(description="Train a LoRA adapter on the selected dataset (default config)")
     def start_training(self, request, queryset):
         from training.recipes.lora_single_device import load_config
-        from training.tasks import run_training
 
         for dataset in queryset:
             try:
-                run = actions.do_create_training_run(request.user, config=load_config(), dataset=dataset)
+                run = actions.do_create_training_run(request.user, config=load_config(), dataset=dataset, queue=True)
             except PermissionDenied as e:
                 self.message_user(request, str(e), messages.ERROR)
                 return
-            run_training.delay(run.pk)
             self.message_user(request, f"Training run {run.pk} queued.", messages.SUCCESS)
 
 
@@ -107,11 +107,12 @@ class TrainingRunAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Resume from the last checkpoint (Celery)")
     def resume(self, request, queryset):
-        from training.tasks import run_training
-
         for run in queryset.exclude(status__in=TrainingRun.ACTIVE):
-            TrainingRun.objects.filter(pk=run.pk).update(status=TrainingRun.QUEUED, cancel_requested=False)
-            run_training.delay(run.pk)
+            try:
+                actions.do_resume_training_run(request.user, run)
+            except PermissionDenied as e:
+                self.message_user(request, str(e), messages.ERROR)
+                return
         self.message_user(request, "Resume queued.", messages.SUCCESS)
 
 

@@ -71,67 +71,120 @@ class Progress:
 
 
 def run_pipeline(options: BuildOptions, data_dir: Path, progress=None):
-    """(manifest, train examples, valid examples) for OPTIONS; nothing is written."""
+    """(manifest, train examples, valid examples, packed sequences) for OPTIONS; nothing is written."""
     progress = Progress(progress)
     started = time.monotonic()
     manifest = {"pipeline_version": PIPELINE_VERSION, "prompt_format_version": PROMPT_FORMAT_VERSION,
                 "options": asdict(options), "steps": [], "sources": {}}
+    conversations = read_sources(options, data_dir, manifest, progress)
+    for name, clean in CLEANING_STEPS:
+        conversations = _apply(manifest, name, clean, conversations, options, progress)
+    progress("bias")
+    manifest["bias_report"] = steps.bias_report(conversations)
+    train, valid, train_conversations, stats = build_examples(conversations, options, progress)
+    train = cap_stock_phrases(train, options, stats, manifest)
+    packed = pack(train, train_conversations, options)
+    straddling = {e["group"] for e in train} & {e["group"] for e in valid}
+    assert not straddling, "a conversation group straddles train and valid"
+    manifest["splits"] = describe_splits(train, valid, packed)
+    manifest["licences"] = sorted({f"{e['source']}: {e['licence']}" for e in train + valid})
+    manifest["seconds"] = round(time.monotonic() - started, 1)
+    manifest["python"] = platform.python_version()
+    return manifest, train, valid, packed
 
-    def step(name, before, after, **extra):
-        manifest["steps"].append({"step": name, "before": before, "after": after, **extra})
 
-    extra = [(Path(e["path"]), {k: v for k, v in e.items() if k != "path"}) for e in options.extra_jsonl]
+def _note(manifest: dict, name: str, before, after, **details) -> None:
+    manifest["steps"].append({"step": name, "before": before, "after": after, **details})
+
+
+def _apply(manifest: dict, name: str, clean, conversations, options: BuildOptions, progress: Progress):
+    """CLEAN(conversations, options, progress) -> (conversations, details), noted in the manifest
+    under NAME with the counts before and after it."""
+    before = _counts(conversations)
+    conversations, details = clean(conversations, options, progress)
+    _note(manifest, name, before, _counts(conversations), **details)
+    return conversations
+
+
+def read_sources(options: BuildOptions, data_dir: Path, manifest: dict, progress: Progress) -> list:
+    """Every selected source's conversations; each source's licence goes into the manifest."""
     progress("import")
+    extra = [(Path(e["path"]), {k: v for k, v in e.items() if k != "path"}) for e in options.extra_jsonl]
     conversations = list(read_all(data_dir, sources=options.sources, limit=options.limit, extra_jsonl=extra))
     for conv in conversations:
         info = manifest["sources"].setdefault(conv.source, {"licence": conv.licence, "commercial": conv.commercial,
                                                             "conversations": 0})
         info["conversations"] += 1
-    step("import", None, _counts(conversations))
+    _note(manifest, "import", None, _counts(conversations))
+    return conversations
 
-    before = _counts(conversations)
+
+# ---------------------------------------------------------------- cleaning steps
+
+def filter_licences(conversations, options, progress):
     if options.exclude_noncommercial:
         conversations = [c for c in conversations if c.commercial]
-    step("licence_filter", before, _counts(conversations), exclude_noncommercial=options.exclude_noncommercial)
+    return conversations, {"exclude_noncommercial": options.exclude_noncommercial}
 
+
+def normalise(conversations, options, progress):
     progress("normalise")
-    before = _counts(conversations)
-    conversations = steps.normalise(conversations)
-    step("normalise", before, _counts(conversations))
+    return steps.normalise(conversations), {}
 
+
+def drop_exact_duplicates(conversations, options, progress):
     progress("deduplicate")
-    before = _counts(conversations)
-    conversations, exact = steps.remove_exact_duplicates(conversations)
-    step("exact_duplicates", before, _counts(conversations), dropped=exact[:50])
-    before = _counts(conversations)
+    conversations, dropped = steps.remove_exact_duplicates(conversations)
+    return conversations, {"dropped": dropped[:50]}
+
+
+def drop_near_duplicates(conversations, options, progress):
     conversations, near = steps.remove_near_duplicates(conversations, threshold=options.near_dup_threshold)
-    step("near_duplicates", before, _counts(conversations), threshold=options.near_dup_threshold,
-         dropped=[{"dropped": a, "kept": b} for a, b in near[:50]])
+    return conversations, {"threshold": options.near_dup_threshold,
+                           "dropped": [{"dropped": a, "kept": b} for a, b in near[:50]]}
 
+
+def scrub(conversations, options, progress):
     progress("scrub")
-    before = _counts(conversations)
-    conversations, scrubbed = steps.scrub(conversations)
-    step("scrub_personal_data", before, _counts(conversations), replaced=dict(scrubbed))
+    conversations, replaced = steps.scrub(conversations)
+    return conversations, {"replaced": dict(replaced)}
 
+
+def filter_quality(conversations, options, progress):
     progress("quality")
     role_model = None
     if options.use_role_classifier:
         from modelserve import roleclf
 
         role_model = roleclf.get() if roleclf.artifact_exists() else None
-    before = _counts(conversations)
     conversations, low, reasons = steps.score_quality(conversations, options.quality_threshold, role_model)
-    step("quality", before, _counts(conversations), threshold=options.quality_threshold,
-         role_classifier=role_model is not None, weakest_component_of_dropped=dict(reasons), dropped=low[:50])
+    return conversations, {"threshold": options.quality_threshold, "role_classifier": role_model is not None,
+                           "weakest_component_of_dropped": dict(reasons), "dropped": low[:50]}
 
+
+def label_crisis(conversations, options, progress):
     progress("crisis", 0, len(conversations))
-    before = _counts(conversations)
     levels = steps.label_crisis(conversations)
-    step("crisis_labels", before, _counts(conversations), conversation_levels=dict(levels))
+    return conversations, {"conversation_levels": dict(levels)}
 
-    progress("bias")
-    manifest["bias_report"] = steps.bias_report(conversations)
 
+# In order, each with its name in the manifest's "steps".
+CLEANING_STEPS = (
+    ("licence_filter", filter_licences),
+    ("normalise", normalise),
+    ("exact_duplicates", drop_exact_duplicates),
+    ("near_duplicates", drop_near_duplicates),
+    ("scrub_personal_data", scrub),
+    ("quality", filter_quality),
+    ("crisis_labels", label_crisis),
+)
+
+
+# ---------------------------------------------------------------- examples
+
+def build_examples(conversations, options: BuildOptions, progress: Progress):
+    """(train, valid, train conversations, stats): each conversation's examples, in the split of
+    its group."""
     progress("examples", 0, len(conversations))
     train, valid, stats = [], [], Counter()
     train_conversations = []
@@ -145,39 +198,48 @@ def run_pipeline(options: BuildOptions, data_dir: Path, progress=None):
             train_conversations.append(conv)
         if done % 200 == 0:
             progress("examples", done, len(conversations))
+    return train, valid, train_conversations, stats
+
+
+def cap_stock_phrases(train: list[dict], options: BuildOptions, stats: Counter, manifest: dict) -> list[dict]:
     before = len(train)
     train, capped = cap_repeated_targets(train, options.max_target_repeats)
-    step("stock_phrases", {"examples": before}, {"examples": len(train)}, max_target_repeats=options.max_target_repeats,
-         most_repeated=capped[:30], repeated_in_conversation_dropped=stats["repeated_targets"])
-    # The same client targets, packed a conversation to a sequence (examples.packed_sequences):
-    # the turns the steps above kept, and no others.
+    _note(manifest, "stock_phrases", {"examples": before}, {"examples": len(train)},
+          max_target_repeats=options.max_target_repeats, most_repeated=capped[:30],
+          repeated_in_conversation_dropped=stats["repeated_targets"])
+    return train
+
+
+def pack(train: list[dict], train_conversations, options: BuildOptions) -> list[dict]:
+    """The same client targets, packed a conversation to a sequence (examples.packed_sequences):
+    the turns the steps before kept, and no others."""
+    if not (options.packed and CLIENT_MODE in options.modes):
+        return []
     kept = {e["id"] for e in train if e["mode"] == CLIENT_MODE}
     packed = []
-    if options.packed and CLIENT_MODE in options.modes:
-        for conv in train_conversations:
-            targets = {i for i in range(len(conv.turns)) if f"{conv.id}#{i}" in kept}
-            if targets:
-                packed += packed_sequences(conv, targets, max_chars=options.packed_max_chars,
-                                           max_target_words=options.max_target_words)
-    train_groups = {e["group"] for e in train}
-    assert not train_groups & {e["group"] for e in valid}, "a conversation group straddles train and valid"
+    for conv in train_conversations:
+        targets = {i for i in range(len(conv.turns)) if f"{conv.id}#{i}" in kept}
+        if targets:
+            packed += packed_sequences(conv, targets, max_chars=options.packed_max_chars,
+                                       max_target_words=options.max_target_words)
+    return packed
 
-    def example_counts(rows):
-        return {"examples": len(rows), "by_mode": dict(sorted(Counter(e["mode"] for e in rows).items())),
-                "by_source": dict(sorted(Counter(e["source"] for e in rows).items())),
-                "by_crisis_level": dict(sorted(Counter(e["crisis_level"] for e in rows).items())),
-                "conversations": len({e["conversation_id"] for e in rows})}
 
-    manifest["splits"] = {"train": example_counts(train), "valid": example_counts(valid)}
+def _example_counts(rows: list[dict]) -> dict:
+    return {"examples": len(rows), "by_mode": dict(sorted(Counter(e["mode"] for e in rows).items())),
+            "by_source": dict(sorted(Counter(e["source"] for e in rows).items())),
+            "by_crisis_level": dict(sorted(Counter(e["crisis_level"] for e in rows).items())),
+            "conversations": len({e["conversation_id"] for e in rows})}
+
+
+def describe_splits(train: list[dict], valid: list[dict], packed: list[dict]) -> dict:
+    splits = {"train": _example_counts(train), "valid": _example_counts(valid)}
     if packed:
-        manifest["splits"]["train_packed"] = {
+        splits["train_packed"] = {
             "sequences": len(packed), "targets": sum(r["targets"] for r in packed),
             "conversations": len({r["conversation_id"] for r in packed}),
             "by_source": dict(sorted(Counter(r["source"] for r in packed).items()))}
-    manifest["licences"] = sorted({f"{e['source']}: {e['licence']}" for e in train + valid})
-    manifest["seconds"] = round(time.monotonic() - started, 1)
-    manifest["python"] = platform.python_version()
-    return manifest, train, valid, packed
+    return splits
 
 
 def cap_repeated_targets(examples: list[dict], limit: int | None) -> tuple[list[dict], list[dict]]:

@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import random
-import shutil
 import time
 from pathlib import Path
 
@@ -34,13 +33,15 @@ import yaml
 from training.recipes.lora_single_device import (
     BEST,
     IGNORE,
+    append_log,
     apply_lora,
     causal_lm,
-    gguf_arch,
+    export_gguf,
     hardware_info,
     load_adapter_weights,
-    lr_lambda,
-    save_adapter,
+    make_optimizer,
+    optimizer_step,
+    save_best,
     setup_run,
 )
 
@@ -146,9 +147,7 @@ def train(cfg: dict, output_dir: str | Path, *, model_and_tokenizer=None, on_pro
     tcfg, ocfg, dcfg = cfg["train"], cfg["optim"], cfg["dpo"]
 
     def say(text):
-        log.info(text)
-        with open(out / "train.log", "a", encoding="utf-8") as f:
-            f.write(text + "\n")
+        append_log(out, text, log)
         if on_progress:
             on_progress(text)
 
@@ -201,9 +200,7 @@ def train(cfg: dict, output_dir: str | Path, *, model_and_tokenizer=None, on_pro
     per_epoch = max(1, len(train_set) // batch_size)
     max_steps = int(tcfg.get("max_steps") or per_epoch * int(tcfg.get("epochs", 1)))
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=float(ocfg.get("lr", 5e-5)), weight_decay=0.0)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lr_lambda(int(ocfg.get("warmup_steps", 0)), max_steps, ocfg.get("scheduler", "cosine")))
+    optimizer, scheduler = make_optimizer(params, ocfg, max_steps, lr=float(ocfg.get("lr", 5e-5)), weight_decay=0.0)
 
     def losses(batch):
         pc, pr, counts = pair_logps(model, batch, pad_id, device)
@@ -236,8 +233,7 @@ def train(cfg: dict, output_dir: str | Path, *, model_and_tokenizer=None, on_pro
     history = [{"step": 0, **evaluate()}]
     say(f"step 0 {json.dumps(history[0])}")
     best = history[0]["val_dpo_loss"]
-    shutil.rmtree(out / BEST, ignore_errors=True)
-    save_adapter(model, out / BEST)
+    save_best(model, out)
     best_step, tokens, train_seconds = 0, 0, 0.0
     order = list(range(len(train_set)))
     model.train()
@@ -253,10 +249,7 @@ def train(cfg: dict, output_dir: str | Path, *, model_and_tokenizer=None, on_pro
         with autocast():
             total, loss, margin, nll = losses(batch)
         total.backward()
-        if ocfg.get("grad_clip"):
-            torch.nn.utils.clip_grad_norm_(params, float(ocfg["grad_clip"]))
-        optimizer.step()
-        scheduler.step()
+        optimizer_step(optimizer, scheduler, params, ocfg.get("grad_clip"))
         train_seconds += time.monotonic() - t0
         tokens += sum(len(p["chosen_ids"]) + len(p["rejected_ids"]) for p in batch)
         window.append((float(loss.detach()), float((margin.detach() > 0).float().mean()), float(nll.detach())))
@@ -271,8 +264,7 @@ def train(cfg: dict, output_dir: str | Path, *, model_and_tokenizer=None, on_pro
             record = {**(record or {"step": step}), **evaluate()}
             if record["val_dpo_loss"] < best:
                 best, best_step = record["val_dpo_loss"], step
-                shutil.rmtree(out / BEST, ignore_errors=True)
-                save_adapter(model, out / BEST)
+                save_best(model, out)
         if record:
             history.append(record)
             say(f"step {step}/{max_steps} {json.dumps(record)}")
@@ -286,12 +278,8 @@ def train(cfg: dict, output_dir: str | Path, *, model_and_tokenizer=None, on_pro
               "wall_seconds": round(time.monotonic() - started, 1),
               "config": {k: v for k, v in cfg.items() if k != "model"}}
     if cfg["output"].get("export_gguf", True) and info.get("source") != "tiny":
-        from modelserve.lora_export import export_peft_adapter
-
-        gguf_path = out / "adapter.gguf"
-        export_peft_adapter(out / BEST, gguf_path, arch=gguf_arch(causal_lm(model).config),
-                            n_layers=causal_lm(model).config.num_hidden_layers, dtype=cfg["output"].get("gguf_dtype", "f16"),
-                            metadata={"pixel.pairs": Path(cfg["pairs"]).name, "pixel.best_step": best_step})
+        gguf_path = export_gguf(model, out, cfg["output"].get("gguf_dtype", "f16"),
+                                {"pixel.pairs": Path(cfg["pairs"]).name, "pixel.best_step": best_step})
         result["gguf_path"] = str(gguf_path)
     (out / "result.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     say(f"finished: best held-out DPO loss {best} at step {best_step}")

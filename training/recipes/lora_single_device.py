@@ -9,7 +9,7 @@ a commented YAML config (training/configs/gemma3_270m_lora.yaml). Run it directl
 or through `manage.py train_model`, or the `training.run_training` Celery task (which record the
 run in the admin). Every key can be overridden as dotted.key=value.
 
-What happens:
+What happens (LoRARecipe.setup does 1-3, LoRARecipe.train 4, LoRARecipe.save 5):
  1. setup       device (CUDA in bf16 when there is one, else CPU in fp32), threads, seeds
  2. model       the bundled Gemma 3 270M GGUF dequantised by transformers (cached as safetensors
                 after the first load), any GGUF file, any Hugging Face folder, or a tiny random
@@ -495,6 +495,266 @@ def setup_run(cfg: dict, model_and_tokenizer=None):
     return device, dtype, autocast, seed, loaded
 
 
+def make_optimizer(params, ocfg: dict, max_steps: int, **adamw):
+    """AdamW over PARAMS (ADAMW: its settings) and the learning-rate schedule the OCFG section names."""
+    import torch
+
+    optimizer = torch.optim.AdamW(params, **adamw)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lr_lambda(int(ocfg.get("warmup_steps", 0)), max_steps, ocfg.get("scheduler", "cosine")))
+    return optimizer, scheduler
+
+
+def optimizer_step(optimizer, scheduler, params, grad_clip) -> None:
+    """Apply the accumulated gradients (clipped when GRAD_CLIP is set) and advance the schedule."""
+    import torch
+
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(params, float(grad_clip))
+    optimizer.step()
+    scheduler.step()
+
+
+def append_log(out: Path, text: str, logger: logging.Logger = log) -> None:
+    """TEXT to LOGGER and to OUT/train.log, which stays with the run's other files."""
+    logger.info(text)
+    with open(out / "train.log", "a", encoding="utf-8") as f:
+        f.write(text + "\n")
+
+
+def save_best(model, out: Path) -> None:
+    shutil.rmtree(out / BEST, ignore_errors=True)
+    save_adapter(model, out / BEST)
+
+
+def export_gguf(model, out: Path, dtype: str, metadata: dict) -> Path:
+    """OUT/best as OUT/adapter.gguf, the form llama.cpp loads an adapter in."""
+    from modelserve.lora_export import export_peft_adapter
+
+    config = causal_lm(model).config
+    gguf_path = out / "adapter.gguf"
+    export_peft_adapter(out / BEST, gguf_path, arch=gguf_arch(config), n_layers=config.num_hidden_layers, dtype=dtype,
+                        metadata=metadata)
+    return gguf_path
+
+
+class LoRARecipe:
+    """One run, in torchtune's recipe shape: setup() loads the model, data and optimiser (and the
+    checkpoint to resume from); train() repeats train_step(), with evaluate() and save_checkpoint()
+    on their schedules, then save() exports the best adapter and writes result.json.
+
+    ON_PROGRESS(step, record or None, log line) is called for every line logged; SHOULD_STOP() is
+    asked before every step.
+    """
+
+    def __init__(self, cfg: dict, output_dir: str | Path, *,
+                 on_progress: Callable[[int, dict | None, str], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None):
+        self.cfg = cfg
+        self.tcfg, self.dcfg, self.ocfg = cfg["train"], cfg["dataset"], cfg.get("optim", {})
+        self.out = Path(output_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.on_progress, self.should_stop = on_progress, should_stop
+
+    def say(self, text: str, record: dict | None = None, step: int = 0) -> None:
+        append_log(self.out, text)
+        if self.on_progress:
+            self.on_progress(step, record, text)
+
+    # ------------------------------------------------------------ setup
+
+    def setup(self, model_and_tokenizer=None, resume: bool = True) -> None:
+        """MODEL_AND_TOKENIZER: an already loaded base model (a test's); LoRA is applied here."""
+        self.started = time.monotonic()
+        self._setup_model(model_and_tokenizer)
+        self._setup_data()
+        self._setup_optimizer()
+        self._setup_state(resume)
+
+    def _setup_model(self, model_and_tokenizer) -> None:
+        self.device, self.dtype, self.autocast, self.seed, (base, self.tokenizer, self.info) = setup_run(
+            self.cfg, model_and_tokenizer)
+        self.model = apply_lora(base, self.cfg["lora"], self.seed)
+        self.model.train()
+        trainable = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+        self.say(f"model {self.info.get('source')} on {self.device} ({self.dtype}); {trainable:,} trainable LoRA "
+                 f"parameters; loaded in {time.monotonic() - self.started:.0f}s")
+
+    def _setup_data(self) -> None:
+        dcfg, tokenizer, seed = self.dcfg, self.tokenizer, self.seed
+        folder = resolve_dataset(dcfg.get("version", "latest")) if dcfg.get("path") is None else Path(dcfg["path"])
+        modes = tuple(dcfg.get("modes") or ("client",))
+        max_len = int(dcfg.get("max_seq_len", 448))
+        # Packed: the same client targets a conversation window to a sequence (about a third of the
+        # tokens for a full pass). Validation stays one example a turn, comparable across runs.
+        packed = bool(dcfg.get("packed")) and modes == ("client",) and (folder / "train_packed.jsonl").exists()
+        if dcfg.get("packed") and not packed:
+            self.say(f"not packed: {folder.name} has no train_packed.jsonl (datasets built before it) or modes are "
+                     "not [client]; one example a turn")
+        if packed:
+            train_rows = read_examples(folder / "train_packed.jsonl", modes, dcfg.get("max_train_examples"), seed)
+            train_set, dropped_train = encode_packed(tokenizer, train_rows, int(dcfg.get("packed_max_seq_len", 768)))
+        else:
+            train_rows = read_examples(folder / "train.jsonl", modes, dcfg.get("max_train_examples"), seed)
+            train_set, dropped_train = encode(tokenizer, train_rows, max_len)
+        valid_rows = read_examples(folder / "valid.jsonl", modes, dcfg.get("max_valid_examples", 256), seed)
+        valid_set, dropped_valid = encode(tokenizer, valid_rows, max_len)
+        if not train_set or not valid_set:
+            raise ValueError(f"no examples left in {folder} for modes {modes} at max_seq_len {max_len}")
+        # Shortest first within the validation set: less padding, same loss.
+        valid_set.sort(key=lambda e: len(e.input_ids))
+        self.folder, self.train_set, self.valid_set = folder, train_set, valid_set
+        self.dropped = {"train": dropped_train, "valid": dropped_valid}
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        targets = sum(len(e.spans) if e.spans else 1 for e in train_set)
+        self.say(f"data {folder.name}: {len(train_set)} train {'sequences' if packed else 'examples'} ({targets} client "
+                 f"targets) / {len(valid_set)} valid examples (modes {', '.join(modes)}; dropped as too long: "
+                 f"{dropped_train} / {dropped_valid})")
+
+    def _setup_optimizer(self) -> None:
+        tcfg, ocfg = self.tcfg, self.ocfg
+        self.batch_size, self.accum = int(tcfg.get("batch_size", 4)), int(tcfg.get("grad_accum", 1))
+        self.per_epoch = max(1, len(self.train_set) // (self.batch_size * self.accum))
+        self.max_steps = int(tcfg.get("max_steps") or self.per_epoch * int(tcfg.get("epochs", 1)))
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer, self.scheduler = make_optimizer(
+            self.params, ocfg, self.max_steps, lr=float(ocfg.get("lr", 2e-4)),
+            weight_decay=float(ocfg.get("weight_decay", 0.0)), betas=tuple(ocfg.get("betas", (0.9, 0.999))))
+        self.positions_only = bool(tcfg.get("loss_positions_only", True))
+        self.eval_every, self.ckpt_every, self.log_every = (
+            int(tcfg.get(k, d)) for k, d in (("eval_every", 50), ("checkpoint_every", 50), ("log_every", 10)))
+        self.patience = int(tcfg.get("early_stopping_patience", 3))
+        self.min_delta = float(tcfg.get("min_delta", 0.0))
+
+    def _setup_state(self, resume: bool) -> None:
+        self.state = {"step": 0, "best_val_loss": None, "best_step": None, "bad_evals": 0, "history": [],
+                      "tokens": 0, "train_seconds": 0.0, "first_val_loss": None}
+        ckpt = self.out / CHECKPOINT
+        if resume and (ckpt / "state.json").exists():
+            self.state = load_checkpoint(ckpt, self.model, self.optimizer, self.scheduler)
+            self.say(f"resumed from step {self.state['step']} (best val {self.state['best_val_loss']})",
+                     step=self.state["step"])
+        if self.state["first_val_loss"] is None:
+            self.state["first_val_loss"] = self.evaluate()
+            self.say(f"step 0 val_loss {self.state['first_val_loss']:.4f}",
+                     {"step": 0, "train_loss": None, "val_loss": self.state["first_val_loss"]}, 0)
+
+    # ------------------------------------------------------------ steps
+
+    def batch_at(self, step: int, micro: int) -> list[Example]:
+        """The micro-batch for (STEP, MICRO): a fixed permutation per epoch, so resuming replays nothing."""
+        index = (step * self.accum + micro) * self.batch_size
+        epoch, offset = divmod(index, self.per_epoch * self.accum * self.batch_size)
+        order = list(range(len(self.train_set)))
+        random.Random(self.seed * 1000 + epoch).shuffle(order)
+        return [self.train_set[order[(offset + j) % len(order)]] for j in range(self.batch_size)]
+
+    def train_step(self) -> int:
+        """One optimiser step over grad_accum micro-batches; returns the new step number."""
+        step = self.state["step"]
+        started = time.monotonic()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss_sum = 0.0
+        for micro in range(self.accum):
+            ids, mask, labels = collate(self.batch_at(step, micro), self.pad_id, self.device)
+            with self.autocast():
+                loss, _ = loss_fn(self.model, ids, mask, labels, self.positions_only)
+            (loss / self.accum).backward()
+            loss_sum += float(loss.detach()) / self.accum
+            self.window_tokens += int(mask.sum())
+        optimizer_step(self.optimizer, self.scheduler, self.params, self.ocfg.get("grad_clip"))
+        self.state["step"] = step + 1
+        self.state["train_seconds"] += time.monotonic() - started
+        self.window.append(loss_sum)
+        return step + 1
+
+    def evaluate(self) -> float:
+        """The validation loss (the mean over every target token of the validation set)."""
+        return evaluate_loss(self.model, self.valid_set, self.batch_size * 2, self.pad_id, self.device,
+                             self.positions_only, self.autocast)
+
+    def save_checkpoint(self) -> None:
+        save_checkpoint(self.out / CHECKPOINT, self.model, self.optimizer, self.scheduler, self.state)
+
+    def _due(self, step: int, every: int) -> bool:
+        # The last step always logs, evaluates and checkpoints.
+        return step % every == 0 or step == self.max_steps
+
+    def _start_window(self) -> None:
+        """Training loss and speed are reported as means over the steps since the last report."""
+        self.window, self.window_tokens, self.window_start = [], 0, time.monotonic()
+
+    def _window_record(self, step: int) -> dict:
+        elapsed = time.monotonic() - self.window_start
+        record = {"step": step, "train_loss": round(sum(self.window) / len(self.window), 4), "val_loss": None,
+                  "lr": self.scheduler.get_last_lr()[0], "tokens_per_s": round(self.window_tokens / elapsed, 1),
+                  "seconds_per_step": round(elapsed / len(self.window), 3)}
+        self.state["tokens"] += self.window_tokens
+        self._start_window()
+        return record
+
+    def _evaluation_record(self, step: int, record: dict | None) -> dict:
+        """RECORD with the validation loss; the adapter is kept when it is the best so far."""
+        val = self.evaluate()
+        record = {**(record or {"step": step, "train_loss": None}), "val_loss": round(val, 4)}
+        if self.state["best_val_loss"] is None or val < self.state["best_val_loss"] - self.min_delta:
+            self.state.update(best_val_loss=val, best_step=step, bad_evals=0)
+            save_best(self.model, self.out)
+        else:
+            self.state["bad_evals"] += 1
+        return record
+
+    # ------------------------------------------------------------ the loop
+
+    def train(self) -> Result:
+        status, reason = "finished", f"reached max_steps {self.max_steps}"
+        self._start_window()
+        while self.state["step"] < self.max_steps:
+            if self.should_stop and self.should_stop():
+                status, reason = "cancelled", "cancel requested"
+                break
+            step = self.train_step()
+            record = self._window_record(step) if self._due(step, self.log_every) else None
+            if self._due(step, self.eval_every):
+                record = self._evaluation_record(step, record)
+            if record:
+                self.state["history"].append(record)
+                self.say(f"step {step}/{self.max_steps} " + " ".join(f"{k} {v:.4g}" for k, v in record.items()
+                                                                     if k != "step" and v is not None), record, step)
+            if self._due(step, self.ckpt_every):
+                self.save_checkpoint()
+            if self.state["bad_evals"] >= self.patience:
+                status, reason = "early_stopped", f"no val_loss improvement in {self.patience} evaluations"
+                break
+        self.save_checkpoint()
+        return self.save(status, reason)
+
+    def save(self, status: str, reason: str) -> Result:
+        """Export the best adapter (peft folder, and GGUF unless the model is the tiny test one) and
+        write result.json."""
+        state, out, device, output_cfg = self.state, self.out, self.device, self.cfg.get("output", {})
+        result = Result(status=status, stop_reason=reason, step=state["step"], best_step=state["best_step"],
+                        best_val_loss=state["best_val_loss"], first_val_loss=state["first_val_loss"],
+                        output_dir=str(out), history=state["history"], model_info=self.info, dataset=self.folder.name,
+                        dropped_examples=self.dropped,
+                        hardware=hardware_info(device, int(self.tcfg.get("threads", 2)) if device.type == "cpu" else None),
+                        dataset_hash=_manifest_hash(self.folder), wall_seconds=round(time.monotonic() - self.started, 1))
+        if state["tokens"] and state["train_seconds"]:
+            result.tokens_per_s = round(state["tokens"] / state["train_seconds"], 1)
+            result.seconds_per_step = round(state["train_seconds"] / max(1, state["step"]), 3)
+        # A cancelled run still exports its best adapter so far: cancelling is how a long CPU run is cut short.
+        if (out / BEST).exists():
+            result.adapter_dir = str(out / BEST)
+            if output_cfg.get("export_gguf", True) and self.info.get("source") != "tiny":
+                gguf_path = export_gguf(self.model, out, output_cfg.get("gguf_dtype", "f16"),
+                                        {"pixel.dataset": self.folder.name, "pixel.best_step": state["best_step"] or 0})
+                result.gguf_path = str(gguf_path)
+        (out / "result.json").write_text(json.dumps(result.__dict__, indent=2, default=str) + "\n")
+        self.say(f"{status}: {reason}; best val_loss {state['best_val_loss']} at step {state['best_step']}", None,
+                 state["step"])
+        return result
+
+
 def train(cfg: dict, output_dir: str | Path, *, resume: bool = True,
           on_progress: Callable[[int, dict | None, str], None] | None = None,
           should_stop: Callable[[], bool] | None = None, model_and_tokenizer=None) -> Result:
@@ -503,167 +763,9 @@ def train(cfg: dict, output_dir: str | Path, *, resume: bool = True,
     MODEL_AND_TOKENIZER lets a caller (a test) pass an already loaded base model; the recipe then
     wraps it with LoRA itself.
     """
-
-    import torch
-
-
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tcfg, dcfg, ocfg = cfg["train"], cfg["dataset"], cfg.get("optim", {})
-
-    def say(text, record=None, step=0):
-        log.info(text)
-        with open(out / "train.log", "a", encoding="utf-8") as f:
-            f.write(text + "\n")
-        if on_progress:
-            on_progress(step, record, text)
-
-    # 1. setup, 2. model
-    started = time.monotonic()
-    device, dtype, autocast, seed, (base, tokenizer, info) = setup_run(cfg, model_and_tokenizer)
-    model = apply_lora(base, cfg["lora"], seed)
-    model.train()
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    say(f"model {info.get('source')} on {device} ({dtype}); {trainable:,} trainable LoRA parameters; "
-        f"loaded in {time.monotonic() - started:.0f}s")
-
-    # 3. data
-    folder = resolve_dataset(dcfg.get("version", "latest")) if dcfg.get("path") is None else Path(dcfg["path"])
-    modes = tuple(dcfg.get("modes") or ("client",))
-    max_len = int(dcfg.get("max_seq_len", 448))
-    # Packed: the same client targets a conversation window to a sequence (about a third of the
-    # tokens for a full pass). Validation stays one example a turn, comparable across runs.
-    packed = bool(dcfg.get("packed")) and modes == ("client",) and (folder / "train_packed.jsonl").exists()
-    if dcfg.get("packed") and not packed:
-        say(f"not packed: {folder.name} has no train_packed.jsonl (datasets built before it) or modes are not "
-            "[client]; one example a turn")
-    if packed:
-        train_rows = read_examples(folder / "train_packed.jsonl", modes, dcfg.get("max_train_examples"), seed)
-        train_set, dropped_train = encode_packed(tokenizer, train_rows, int(dcfg.get("packed_max_seq_len", 768)))
-    else:
-        train_rows = read_examples(folder / "train.jsonl", modes, dcfg.get("max_train_examples"), seed)
-        train_set, dropped_train = encode(tokenizer, train_rows, max_len)
-    valid_rows = read_examples(folder / "valid.jsonl", modes, dcfg.get("max_valid_examples", 256), seed)
-    valid_set, dropped_valid = encode(tokenizer, valid_rows, max_len)
-    if not train_set or not valid_set:
-        raise ValueError(f"no examples left in {folder} for modes {modes} at max_seq_len {max_len}")
-    # Shortest first within the validation set: less padding, same loss.
-    valid_set.sort(key=lambda e: len(e.input_ids))
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    targets = sum(len(e.spans) if e.spans else 1 for e in train_set)
-    say(f"data {folder.name}: {len(train_set)} train {'sequences' if packed else 'examples'} ({targets} client targets) / "
-        f"{len(valid_set)} valid examples (modes {', '.join(modes)}; dropped as too long: {dropped_train} / {dropped_valid})")
-
-    # 4. loop
-    batch_size, accum = int(tcfg.get("batch_size", 4)), int(tcfg.get("grad_accum", 1))
-    per_epoch = max(1, len(train_set) // (batch_size * accum))
-    max_steps = int(tcfg.get("max_steps") or per_epoch * int(tcfg.get("epochs", 1)))
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=float(ocfg.get("lr", 2e-4)), weight_decay=float(ocfg.get("weight_decay", 0.0)),
-                                  betas=tuple(ocfg.get("betas", (0.9, 0.999))))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lr_lambda(int(ocfg.get("warmup_steps", 0)), max_steps, ocfg.get("scheduler", "cosine")))
-    positions_only = bool(tcfg.get("loss_positions_only", True))
-    eval_every, ckpt_every, log_every = (int(tcfg.get(k, d)) for k, d in
-                                         (("eval_every", 50), ("checkpoint_every", 50), ("log_every", 10)))
-    patience, min_delta = int(tcfg.get("early_stopping_patience", 3)), float(tcfg.get("min_delta", 0.0))
-
-    state = {"step": 0, "best_val_loss": None, "best_step": None, "bad_evals": 0, "history": [], "tokens": 0,
-             "train_seconds": 0.0, "first_val_loss": None}
-    ckpt = out / CHECKPOINT
-    if resume and (ckpt / "state.json").exists():
-        state = load_checkpoint(ckpt, model, optimizer, scheduler)
-        say(f"resumed from step {state['step']} (best val {state['best_val_loss']})", step=state["step"])
-    if state["first_val_loss"] is None:
-        state["first_val_loss"] = evaluate_loss(model, valid_set, batch_size * 2, pad_id, device, positions_only, autocast)
-        say(f"step 0 val_loss {state['first_val_loss']:.4f}",
-            {"step": 0, "train_loss": None, "val_loss": state["first_val_loss"]}, 0)
-
-    def batch_at(step, micro):
-        """The micro-batch for (STEP, MICRO): a fixed permutation per epoch, so resuming replays nothing."""
-        index = (step * accum + micro) * batch_size
-        epoch, offset = divmod(index, per_epoch * accum * batch_size)
-        order = list(range(len(train_set)))
-        random.Random(seed * 1000 + epoch).shuffle(order)
-        return [train_set[order[(offset + j) % len(order)]] for j in range(batch_size)]
-
-    status, reason = "finished", f"reached max_steps {max_steps}"
-    window, window_tokens, window_start = [], 0, time.monotonic()
-    while state["step"] < max_steps:
-        if should_stop and should_stop():
-            status, reason = "cancelled", "cancel requested"
-            break
-        step = state["step"]
-        step_started = time.monotonic()
-        optimizer.zero_grad(set_to_none=True)
-        loss_sum = 0.0
-        for micro in range(accum):
-            ids, mask, labels = collate(batch_at(step, micro), pad_id, device)
-            with autocast():
-                loss, _ = loss_fn(model, ids, mask, labels, positions_only)
-            (loss / accum).backward()
-            loss_sum += float(loss.detach()) / accum
-            window_tokens += int(mask.sum())
-        if ocfg.get("grad_clip"):
-            torch.nn.utils.clip_grad_norm_(params, float(ocfg["grad_clip"]))
-        optimizer.step()
-        scheduler.step()
-        state["step"] = step = step + 1
-        state["train_seconds"] += time.monotonic() - step_started
-        window.append(loss_sum)
-        record = None
-        if step % log_every == 0 or step == max_steps:
-            elapsed = time.monotonic() - window_start
-            record = {"step": step, "train_loss": round(sum(window) / len(window), 4), "val_loss": None,
-                      "lr": scheduler.get_last_lr()[0], "tokens_per_s": round(window_tokens / elapsed, 1),
-                      "seconds_per_step": round(elapsed / len(window), 3)}
-            state["tokens"] += window_tokens
-            window, window_tokens, window_start = [], 0, time.monotonic()
-        if step % eval_every == 0 or step == max_steps:
-            val = evaluate_loss(model, valid_set, batch_size * 2, pad_id, device, positions_only, autocast)
-            record = {**(record or {"step": step, "train_loss": None}), "val_loss": round(val, 4)}
-            if state["best_val_loss"] is None or val < state["best_val_loss"] - min_delta:
-                state.update(best_val_loss=val, best_step=step, bad_evals=0)
-                shutil.rmtree(out / BEST, ignore_errors=True)
-                save_adapter(model, out / BEST)
-            else:
-                state["bad_evals"] += 1
-        if record:
-            state["history"].append(record)
-            say(f"step {step}/{max_steps} " + " ".join(f"{k} {v:.4g}" for k, v in record.items()
-                                                       if k != "step" and v is not None), record, step)
-        if step % ckpt_every == 0 or step == max_steps:
-            save_checkpoint(ckpt, model, optimizer, scheduler, state)
-        if state["bad_evals"] >= patience:
-            status, reason = "early_stopped", f"no val_loss improvement in {patience} evaluations"
-            break
-    save_checkpoint(ckpt, model, optimizer, scheduler, state)
-
-    # 5. export the best adapter
-    result = Result(status=status, stop_reason=reason, step=state["step"], best_step=state["best_step"],
-                    best_val_loss=state["best_val_loss"], first_val_loss=state["first_val_loss"], output_dir=str(out),
-                    history=state["history"], model_info=info, dataset=folder.name,
-                    dropped_examples={"train": dropped_train, "valid": dropped_valid},
-                    hardware=hardware_info(device, int(tcfg.get("threads", 2)) if device.type == "cpu" else None),
-                    dataset_hash=_manifest_hash(folder), wall_seconds=round(time.monotonic() - started, 1))
-    if state["tokens"] and state["train_seconds"]:
-        result.tokens_per_s = round(state["tokens"] / state["train_seconds"], 1)
-        result.seconds_per_step = round(state["train_seconds"] / max(1, state["step"]), 3)
-    # A cancelled run still exports its best adapter so far: cancelling is how a long CPU run is cut short.
-    if (out / BEST).exists():
-        result.adapter_dir = str(out / BEST)
-        if cfg.get("output", {}).get("export_gguf", True) and info.get("source") != "tiny":
-            from modelserve.lora_export import export_peft_adapter
-
-            gguf_path = out / "adapter.gguf"
-            export_peft_adapter(out / BEST, gguf_path, arch=gguf_arch(causal_lm(model).config),
-                                n_layers=causal_lm(model).config.num_hidden_layers,
-                                dtype=cfg.get("output", {}).get("gguf_dtype", "f16"),
-                                metadata={"pixel.dataset": folder.name, "pixel.best_step": state["best_step"] or 0})
-            result.gguf_path = str(gguf_path)
-    (out / "result.json").write_text(json.dumps(result.__dict__, indent=2, default=str) + "\n")
-    say(f"{status}: {reason}; best val_loss {state['best_val_loss']} at step {state['best_step']}", None, state["step"])
-    return result
+    recipe = LoRARecipe(cfg, output_dir, on_progress=on_progress, should_stop=should_stop)
+    recipe.setup(model_and_tokenizer, resume=resume)
+    return recipe.train()
 
 
 def _manifest_hash(folder: Path) -> str:

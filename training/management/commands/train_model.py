@@ -3,7 +3,7 @@ import json
 import yaml
 from django.core.management.base import BaseCommand, CommandError
 
-from training.actions import do_create_training_run, execute_training_run
+from training.actions import do_create_training_run, do_resume_training_run, execute_training_run
 from training.models import DatasetVersion, TrainingRun
 from training.recipes.lora_single_device import load_config
 
@@ -26,22 +26,17 @@ class Command(BaseCommand):
                 raise CommandError(f"no training run {options['resume']}")
             # Only the keys given change: the run's own settings (its LoRA rank, its batch) stay,
             # or the checkpoint would not fit the model it is loaded into.
-            run.config = resumed_config(run.config, options["set"])
-            run.status, run.cancel_requested, run.finished_at = TrainingRun.QUEUED, False, None
-            run.max_steps = int(run.config["train"].get("max_steps") or 0)
-            run.save(update_fields=["config", "status", "cancel_requested", "finished_at", "max_steps"])
+            run = do_resume_training_run(None, run, config=resumed_config(run.config, options["set"]),
+                                         queue=options["queue"])
         else:
             qs = DatasetVersion.objects.filter(status=DatasetVersion.READY)
             dataset = qs.first() if options["dataset"] == "latest" else qs.filter(version=options["dataset"]).first()
             if dataset is None:
                 raise CommandError(f"no ready dataset {options['dataset']!r}; run `manage.py build_dataset`")
             config = load_config(options["config"], options["set"])
-            run = do_create_training_run(None, config=config, dataset=dataset)
+            run = do_create_training_run(None, config=config, dataset=dataset, queue=options["queue"])
         self.stdout.write(f"training run {run.pk} -> {run.output_dir}")
         if options["queue"]:
-            from training.tasks import run_training
-
-            run_training.delay(run.pk)
             self.stdout.write("queued on `training`")
             return
         run = execute_training_run(run.pk)
