@@ -31,10 +31,13 @@ PROMPTS = [
     build_prompt(PERSONA, [], CLIENT_MODE),
 ]
 # The adapter's logit change Δ at the last position, compared across the two frameworks over the
-# whole 262k vocabulary. Measured on this host: cosine 0.95-0.98, relative error 0.23-0.32, norm
-# ratio close to 1 (llama.cpp's 8-bit activations against fp32 make up the difference).
-MIN_DELTA_COSINE = 0.93
-MAX_DELTA_REL_ERROR = 0.40  # |Δ_llama - Δ_hf| / |Δ_hf|
+# whole 262k vocabulary. Measured: cosine 0.95-0.98, relative error 0.23-0.32 on the hosts of
+# issues 9-13; cosine 0.927, relative error 0.388 on an AMD EPYC host (2026-12-01, the same code
+# and packages: llama.cpp is compiled for the CPU it runs on, and its 8-bit activation kernels
+# round differently). Norm ratio close to 1 on all. A wrong orientation gives a cosine near 0 and
+# a wrong alpha a norm ratio off by alpha's factor (test_a_wrong_alpha_...): far outside these.
+MIN_DELTA_COSINE = 0.90
+MAX_DELTA_REL_ERROR = 0.45  # |Δ_llama - Δ_hf| / |Δ_hf|
 NORM_RATIO = (0.8, 1.25)  # |Δ_llama| / |Δ_hf|: a wrong adapter.lora.alpha moves this by alpha's factor
 
 
