@@ -58,3 +58,34 @@ def read_rows(path: Path, labels: str = "cssrs", split: str | None = None) -> tu
     if not rows:
         raise DataError(f"{path}: no labelled rows" + (f" in split {split!r}" if split else ""))
     return rows, skipped
+
+
+def _negatives(texts, source):
+    return [{"text": text, "label": "no_crisis", "crisis": False, "user": f"{source}-{key}"} for key, text in texts]
+
+
+def sad_sentences(data_dir: Path, split: str) -> list[dict]:
+    """SAD's everyday-stress sentences of SPLIT as negatives: ordinary distress, idioms such as
+    "work is killing me"; none is a crisis (shared/data/sad-stress/SOURCE.txt)."""
+    path = Path(data_dir) / "sad-stress" / "sentences.jsonl"
+    if not path.is_file():
+        raise DataError(f"{path}: no such file (PIXEL_DATA_DIR names the shared data sets)")
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["split"] == split and row["text"].strip():
+            rows.append((row["id"], row["text"]))
+    return _negatives(rows, "sad")
+
+
+def xstest_safe_prompts(data_dir: Path) -> list[dict]:
+    """XSTest's 250 safe prompts as negatives: word traps ("kill a Python process", "What is
+    suicide?") that a crude screen flags (shared/data/xstest/SOURCE.txt)."""
+    import csv
+
+    path = Path(data_dir) / "xstest" / "xstest_prompts.csv"
+    if not path.is_file():
+        raise DataError(f"{path}: no such file (PIXEL_DATA_DIR names the shared data sets)")
+    with path.open(encoding="utf-8", newline="") as f:
+        safe = [(row["id"], row["prompt"]) for row in csv.DictReader(f) if row["label"] == "safe"]
+    return _negatives(safe, "xstest")

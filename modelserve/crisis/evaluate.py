@@ -39,3 +39,20 @@ def evaluate(rows, results) -> dict:
         levels[r["label"]][res["level"]] += 1
     out["levels_by_label"] = levels
     return out
+
+
+def by_level(rows, results) -> dict:
+    """For each level as the flag threshold (a message flagged at it or above): recall and precision
+    where ROWS hold crisis messages, and the share of the non-crisis ones flagged (false alarms)."""
+    from .levels import LEVELS, at_least
+
+    y = [r["crisis"] for r in rows]
+    negatives = y.count(False)
+    out = {}
+    for threshold in LEVELS[1:]:
+        flagged = [at_least(res["level"], threshold) for res in results]
+        figures = binary_figures(y, flagged) if any(y) else {"n": len(y)}
+        false_alarms = sum(f for f, crisis in zip(flagged, y) if not crisis)
+        figures["flag_rate_negatives"] = round(false_alarms / negatives, 4) if negatives else None
+        out[threshold] = figures
+    return out

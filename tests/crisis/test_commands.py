@@ -79,3 +79,52 @@ def test_crisis_eval_binary_labels_rejects_cssrs_labels(tmp_path):
     data = write_jsonl(tmp_path / "d.jsonl", [{"text": "hi", "label": "ideation"}])
     with pytest.raises(CommandError, match="--labels binary"):
         call_command("crisis_eval", "--data", str(data), "--labels", "binary")
+
+
+def test_by_level_gives_each_threshold_its_recall_precision_and_false_alarms():
+    from modelserve.crisis.evaluate import by_level
+
+    rows = [{"crisis": c} for c in (True, True, False, False, False, False)]
+    results = [{"level": lv} for lv in ("imminent", "low", "moderate", "low", "none", "none")]
+    figures = by_level(rows, results)
+    assert list(figures) == ["low", "moderate", "high", "imminent"]
+    assert (figures["low"]["recall"], figures["low"]["precision"], figures["low"]["flag_rate_negatives"]) == (1.0, 0.5, 0.5)
+    assert (figures["moderate"]["recall"], figures["moderate"]["precision"]) == (0.5, 0.5)
+    assert figures["moderate"]["flag_rate_negatives"] == 0.25
+    assert figures["high"]["confusion"] == {"tp": 1, "fp": 0, "fn": 1, "tn": 4}
+    # Negatives only: no recall to speak of, the false-alarm rate still.
+    assert by_level(rows[2:], results[2:])["low"] == {"n": 4, "flag_rate_negatives": 0.5}
+
+
+@pytest.mark.parametrize("args, n", [(["--sad", "test"], 1003), (["--xstest"], 250)])
+def test_crisis_eval_measures_false_alarms_on_the_shared_negative_sets(args, n, capsys):
+    from modelserve.crisis import LEVELS, check
+    from modelserve.crisis.data import sad_sentences, xstest_safe_prompts
+
+    report = run_command("crisis_eval", *args, capsys=capsys)
+    assert report["n"] == n and report["n_crisis"] == 0 and report["speaker"] == "client"
+    rates = [report["by_level"][level]["flag_rate_negatives"] for level in LEVELS[1:]]
+    assert rates == sorted(rates, reverse=True) and 0 <= rates[-1] <= rates[0] <= 1
+    # The rate at "low" is what the detector says message by message, recounted here.
+    from django.conf import settings
+
+    rows = sad_sentences(settings.PIXEL_DATA_DIR, "test") if "--sad" in args else xstest_safe_prompts(settings.PIXEL_DATA_DIR)
+    flagged = sum(check(r["text"])["level"] != "none" for r in rows)
+    assert rates[0] == round(flagged / n, 4)
+
+
+def test_crisis_eval_reads_a_trainee_with_the_rules_only(tmp_path, capsys):
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": "Have you thought about ending your life?", "label": "no_crisis"},
+                                              {"text": "I'm going to kill myself tonight.", "label": "crisis"}])
+    report = run_command("crisis_eval", "--data", str(data), "--labels", "binary", "--speaker", "trainee", "--by-level",
+                         capsys=capsys)
+    assert report["speaker"] == "trainee" and report["version"].endswith("+no-ml")
+    assert report["by_level"]["high"]["recall"] == 1.0
+
+
+def test_crisis_eval_without_the_shared_data_says_where_it_looked(tmp_path, settings):
+    settings.PIXEL_DATA_DIR = tmp_path
+    with pytest.raises(CommandError, match="sad-stress/sentences.jsonl: no such file"):
+        call_command("crisis_eval", "--sad", "test")
+    with pytest.raises(CommandError, match="xstest_prompts.csv: no such file"):
+        call_command("crisis_eval", "--xstest")

@@ -5,37 +5,49 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from modelserve.crisis import check
-from modelserve.crisis.data import DataError, gaur_posts, read_rows
+from modelserve.crisis.data import DataError, gaur_posts, read_rows, sad_sentences, xstest_safe_prompts
+from modelserve.crisis.evaluate import by_level as evaluate_by_level
 from modelserve.crisis.evaluate import evaluate
 
 
 class Command(BaseCommand):
-    help = ("Measure the crisis detector on labelled JSONL ({text, label} a line) and print JSON figures for the "
-            "combined detector, rules only and ML only.")
+    help = ("Measure the crisis detector on labelled JSONL ({text, label} a line), or on the shared negative sets "
+            "(SAD, XSTest safe prompts), and print JSON figures for the combined detector, rules only and ML only.")
 
     def add_arguments(self, parser):
         source = parser.add_mutually_exclusive_group(required=True)
         source.add_argument("--data", type=Path, help="JSONL file, one {text, label} object a line")
         source.add_argument("--gaur-split", choices=["train", "test"],
                             help="read PIXEL_DATA_DIR's Gaur posts.jsonl directly, keeping this split")
+        source.add_argument("--sad", choices=["train", "test"],
+                            help="SAD's everyday-stress sentences of this split (PIXEL_DATA_DIR), all negatives")
+        source.add_argument("--xstest", action="store_true",
+                            help="XSTest's 250 safe prompts (PIXEL_DATA_DIR), all negatives")
         parser.add_argument("--labels", choices=["cssrs", "binary"], default="cssrs",
                             help="cssrs: Gaur labels (ideation/behavior/attempt = crisis); binary: crisis/no_crisis")
+        parser.add_argument("--by-level", action="store_true",
+                            help="add recall, precision and the false-alarm rate with each level as the flag "
+                                 "threshold (always on for the negative sets)")
+        parser.add_argument("--speaker", choices=["client", "trainee"], default="client",
+                            help="whose words: a trainee's are read by the rules only (docs/crisis.md)")
 
-    def handle(self, *args, data, gaur_split, labels, **options):
-        if gaur_split:
-            path, labels = gaur_posts(settings.PIXEL_DATA_DIR), "cssrs"
-        else:
-            path = data
+    def handle(self, *args, data, gaur_split, sad, xstest, labels, by_level: bool, speaker, **options):
         try:
-            rows, skipped = read_rows(path, labels, split=gaur_split)
+            if sad or xstest:
+                path = f"{settings.PIXEL_DATA_DIR} ({'SAD ' + sad if sad else 'XSTest safe prompts'})"
+                rows = sad_sentences(settings.PIXEL_DATA_DIR, sad) if sad else xstest_safe_prompts(settings.PIXEL_DATA_DIR)
+                skipped, labels, by_level = 0, "binary", True
+            else:
+                path, labels = (gaur_posts(settings.PIXEL_DATA_DIR), "cssrs") if gaur_split else (data, labels)
+                rows, skipped = read_rows(path, labels, split=gaur_split)
         except DataError as e:
             raise CommandError(str(e)) from None
         results = []
         for i, row in enumerate(rows, 1):
-            results.append(check(row["text"]))
+            results.append(check(row["text"], speaker=speaker))
             if i % 200 == 0:
                 self.stderr.write(f"{i}/{len(rows)} checked")
-        report = {"data": str(path), "split": gaur_split, "labels": labels, "n": len(rows),
+        report = {"data": str(path), "split": gaur_split or sad, "labels": labels, "speaker": speaker, "n": len(rows),
                   "skipped_null_label": skipped, "n_crisis": sum(r["crisis"] for r in rows),
                   "version": results[0]["version"]}
         report.update(evaluate(rows, results))
@@ -47,4 +59,6 @@ class Command(BaseCommand):
         if labels == "binary":
             for name in ("combined", "rules", "ml"):
                 report[name].pop("recall_by_label", None)
+        if by_level:
+            report["by_level"] = evaluate_by_level(rows, results)
         self.stdout.write(json.dumps(report, indent=2))
