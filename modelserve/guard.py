@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from modelserve.crisis.output_filter import harmful_instruction_reasons
 from modelserve.facts import Ledger, contradictions, first_name
 from modelserve.prompt import (
     CLIENT,
@@ -24,7 +25,6 @@ from modelserve.prompt import (
     Turn,
     client_name,
 )
-from modelserve.crisis.output_filter import harmful_instruction_reasons
 
 MAX_REPLY_CHARS = 700
 MAX_REPLY_WORDS = 130

@@ -89,3 +89,25 @@ def xstest_safe_prompts(data_dir: Path) -> list[dict]:
     with path.open(encoding="utf-8", newline="") as f:
         safe = [(row["id"], row["prompt"]) for row in csv.DictReader(f) if row["label"] == "safe"]
     return _negatives(safe, "xstest")
+
+
+def counselling_client_turns(data_dir: Path) -> list[dict]:
+    """Real clients in counselling conversations as negatives: ESConv's `test` help-seekers and
+    AnnoMI's clients, the talk a simulated client should sound like. Almost none carries risk
+    content (docs/crisis.md gives the count that does), so flags here are mostly false alarms."""
+    import csv
+
+    esconv = Path(data_dir) / "esconv" / "test.jsonl"
+    annomi = Path(data_dir) / "annomi" / "AnnoMI-simple.csv"
+    for path in (esconv, annomi):
+        if not path.is_file():
+            raise DataError(f"{path}: no such file (PIXEL_DATA_DIR names the shared data sets)")
+    turns = []
+    for number, line in enumerate(esconv.read_text(encoding="utf-8").splitlines()):
+        if line.strip():
+            dialog = json.loads(line)["dialog"]
+            turns += [(f"esconv-{number}-{i}", d["text"]) for i, d in enumerate(dialog) if d["speaker"] == "usr"]
+    with annomi.open(encoding="utf-8", newline="") as f:
+        turns += [(f"annomi-{row['transcript_id']}-{row['utterance_id']}", row["utterance_text"])
+                  for row in csv.DictReader(f) if row["interlocutor"] == "client"]
+    return _negatives([(key, text) for key, text in turns if text.strip()], "client")

@@ -128,3 +128,10 @@ def test_crisis_eval_without_the_shared_data_says_where_it_looked(tmp_path, sett
         call_command("crisis_eval", "--sad", "test")
     with pytest.raises(CommandError, match="xstest_prompts.csv: no such file"):
         call_command("crisis_eval", "--xstest")
+
+
+def test_crisis_eval_reads_real_client_turns_as_negatives(capsys):
+    report = run_command("crisis_eval", "--client-turns", capsys=capsys)
+    # ESConv's test help-seekers and AnnoMI's clients, every non-empty turn.
+    assert report["n"] == 7961 and report["n_crisis"] == 0
+    assert report["by_level"]["low"]["flag_rate_negatives"] >= report["by_level"]["moderate"]["flag_rate_negatives"]

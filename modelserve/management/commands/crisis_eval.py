@@ -5,7 +5,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from modelserve.crisis import check
-from modelserve.crisis.data import DataError, gaur_posts, read_rows, sad_sentences, xstest_safe_prompts
+from modelserve.crisis.data import (
+    DataError,
+    counselling_client_turns,
+    gaur_posts,
+    read_rows,
+    sad_sentences,
+    xstest_safe_prompts,
+)
 from modelserve.crisis.evaluate import by_level as evaluate_by_level
 from modelserve.crisis.evaluate import evaluate
 
@@ -23,6 +30,9 @@ class Command(BaseCommand):
                             help="SAD's everyday-stress sentences of this split (PIXEL_DATA_DIR), all negatives")
         source.add_argument("--xstest", action="store_true",
                             help="XSTest's 250 safe prompts (PIXEL_DATA_DIR), all negatives")
+        source.add_argument("--client-turns", action="store_true",
+                            help="real counselling clients (ESConv test help-seekers, AnnoMI clients; PIXEL_DATA_DIR), "
+                                 "all counted as negatives")
         parser.add_argument("--labels", choices=["cssrs", "binary"], default="cssrs",
                             help="cssrs: Gaur labels (ideation/behavior/attempt = crisis); binary: crisis/no_crisis")
         parser.add_argument("--by-level", action="store_true",
@@ -31,11 +41,17 @@ class Command(BaseCommand):
         parser.add_argument("--speaker", choices=["client", "trainee"], default="client",
                             help="whose words: a trainee's are read by the rules only (docs/crisis.md)")
 
-    def handle(self, *args, data, gaur_split, sad, xstest, labels, by_level: bool, speaker, **options):
+    def handle(self, *args, data, gaur_split, sad, xstest, client_turns, labels, by_level: bool, speaker, **options):
+        negative_sets = {
+            "SAD " + str(sad): lambda: sad_sentences(settings.PIXEL_DATA_DIR, sad),
+            "XSTest safe prompts": lambda: xstest_safe_prompts(settings.PIXEL_DATA_DIR),
+            "ESConv test and AnnoMI client turns": lambda: counselling_client_turns(settings.PIXEL_DATA_DIR),
+        }
+        chosen = [name for name, on in zip(negative_sets, (sad, xstest, client_turns)) if on]
         try:
-            if sad or xstest:
-                path = f"{settings.PIXEL_DATA_DIR} ({'SAD ' + sad if sad else 'XSTest safe prompts'})"
-                rows = sad_sentences(settings.PIXEL_DATA_DIR, sad) if sad else xstest_safe_prompts(settings.PIXEL_DATA_DIR)
+            if chosen:
+                path = f"{settings.PIXEL_DATA_DIR} ({chosen[0]})"
+                rows = negative_sets[chosen[0]]()
                 skipped, labels, by_level = 0, "binary", True
             else:
                 path, labels = (gaur_posts(settings.PIXEL_DATA_DIR), "cssrs") if gaur_split else (data, labels)
