@@ -56,3 +56,28 @@ def by_level(rows, results) -> dict:
         figures["flag_rate_negatives"] = round(false_alarms / negatives, 4) if negatives else None
         out[threshold] = figures
     return out
+
+
+def graded(rows, results) -> dict:
+    """Figures against written statements with a gold level each (statements.py): for each level
+    as the threshold, recall and precision of "at or above it"; how the explicit statements fared;
+    and gold level -> detected level counts."""
+    from .levels import LEVELS, at_least
+
+    out = {"by_level": {}}
+    for threshold in LEVELS[1:]:
+        gold = [at_least(r["level"], threshold) for r in rows]
+        found = [at_least(res["level"], threshold) for res in results]
+        out["by_level"][threshold] = binary_figures(gold, found)
+    explicit = [res["level"] for r, res in zip(rows, results) if r["explicit"]]
+    out["explicit"] = {
+        "n": len(explicit),
+        "at_high_or_above": round(sum(at_least(lv, "high") for lv in explicit) / len(explicit), 4) if explicit else None,
+        "below_moderate": sum(not at_least(lv, "moderate") for lv in explicit),
+    }
+    confusion = {}
+    for r, res in zip(rows, results):
+        confusion.setdefault(r["level"], {}).setdefault(res["level"], 0)
+        confusion[r["level"]][res["level"]] += 1
+    out["gold_to_detected"] = {level: confusion[level] for level in LEVELS if level in confusion}
+    return out

@@ -14,7 +14,8 @@ from modelserve.crisis.data import (
     xstest_safe_prompts,
 )
 from modelserve.crisis.evaluate import by_level as evaluate_by_level
-from modelserve.crisis.evaluate import evaluate
+from modelserve.crisis.evaluate import evaluate, graded
+from modelserve.crisis.statements import statements as written_statements
 
 
 class Command(BaseCommand):
@@ -30,6 +31,9 @@ class Command(BaseCommand):
                             help="SAD's everyday-stress sentences of this split (PIXEL_DATA_DIR), all negatives")
         source.add_argument("--xstest", action="store_true",
                             help="XSTest's 250 safe prompts (PIXEL_DATA_DIR), all negatives")
+        source.add_argument("--statements", choices=["train", "test"],
+                            help="the written statements with a gold level each (modelserve/crisis/statements.py), "
+                                 "this split: graded figures")
         source.add_argument("--client-turns", action="store_true",
                             help="real counselling clients (ESConv test help-seekers, AnnoMI clients; PIXEL_DATA_DIR), "
                                  "all counted as negatives")
@@ -41,7 +45,10 @@ class Command(BaseCommand):
         parser.add_argument("--speaker", choices=["client", "trainee"], default="client",
                             help="whose words: a trainee's are read by the rules only (docs/crisis.md)")
 
-    def handle(self, *args, data, gaur_split, sad, xstest, client_turns, labels, by_level: bool, speaker, **options):
+    def handle(self, *args, data, gaur_split, sad, xstest, client_turns, statements, labels, by_level: bool, speaker,
+               **options):
+        if statements:
+            return self.graded(statements, speaker)
         negative_sets = {
             "SAD " + str(sad): lambda: sad_sentences(settings.PIXEL_DATA_DIR, sad),
             "XSTest safe prompts": lambda: xstest_safe_prompts(settings.PIXEL_DATA_DIR),
@@ -77,4 +84,12 @@ class Command(BaseCommand):
                 report[name].pop("recall_by_label", None)
         if by_level:
             report["by_level"] = evaluate_by_level(rows, results)
+        self.stdout.write(json.dumps(report, indent=2))
+
+    def graded(self, split, speaker):
+        rows = written_statements(split)
+        results = [check(row["text"], speaker=speaker) for row in rows]
+        report = {"data": f"modelserve/crisis/statements.py ({split})", "speaker": speaker, "n": len(rows),
+                  "templates": len({row["template"] for row in rows}), "version": results[0]["version"]}
+        report.update(graded(rows, results))
         self.stdout.write(json.dumps(report, indent=2))
