@@ -6,9 +6,8 @@ check and the recording a live session gets) with simulator.replies.generate_rep
 reply, so a transcript here is what a trainee in the browser would have seen.
 """
 
-import json
-from pathlib import Path
 
+from modelserve.jsonl import objects
 from simulator import actions, replies
 from simulator.models import Message
 
@@ -23,18 +22,8 @@ class ScriptError(ValueError):
 def read_script_items(path):
     """The script's lines as objects ({"text", ...}; a facts script's lines also carry "expect")."""
     lines = []
-    try:
-        raw = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise ScriptError(f"Cannot read {path}: {e}") from e
-    for number, line in enumerate(raw, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError as e:
-            raise ScriptError(f"{path}:{number}: not JSON ({e})") from e
-        if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
+    for number, item in objects(path, ScriptError):
+        if not isinstance(item.get("text"), str) or not item["text"].strip():
             raise ScriptError(f'{path}:{number}: each line must be an object with a non-empty "text"')
         lines.append(item)
     if not lines:

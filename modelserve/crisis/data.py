@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+from modelserve.jsonl import objects
+
 CRISIS_LABELS = {"ideation", "behavior", "attempt"}
 CSSRS_LABELS = {"supportive", "indicator", "ideation", "behavior", "attempt", "uninformative"}
 BINARY_LABELS = {"crisis", "no_crisis"}
@@ -22,25 +24,9 @@ def read_rows(path: Path, labels: str = "cssrs", split: str | None = None) -> tu
     LABELS is "cssrs" (Gaur post labels) or "binary" (crisis / no_crisis). SPLIT keeps only rows
     whose "split" equals it. Any malformed line raises DataError naming the line.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
     allowed = CSSRS_LABELS if labels == "cssrs" else BINARY_LABELS
     rows, skipped = [], 0
-    with path.open(encoding="utf-8", errors="strict") as f:
-        try:
-            lines = list(f)
-        except UnicodeDecodeError as e:
-            raise DataError(f"{path}: not UTF-8 text ({e})") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{path}:{number}: not valid JSON ({e.msg})") from None
-        if not isinstance(row, dict):
-            raise DataError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+    for number, row in objects(path, DataError):
         if split is not None and row.get("split") != split:
             continue
         if not isinstance(row.get("text"), str):

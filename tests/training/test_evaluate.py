@@ -79,3 +79,25 @@ def test_simulate_plays_a_named_model_version(scripted, capsys):
     assert result["turns"][-1]["role"] == "client" and result["turns"][-1]["text"] == REPLIES[0]
     with pytest.raises(Exception, match="no model version 'nope'"):
         call_command("simulate", scenario="generalised-anxiety", script=str(path), model="nope")
+
+
+@pytest.mark.parametrize("lines, message", [
+    (['{"text": "Hello"}', "{not json"], ":2: not valid JSON"),
+    (['["Hello"]'], ":1: expected a JSON object"),
+    (['{"text": "  "}'], ':1: each line must be an object with a non-empty "text"'),
+    ([""], "no lines to play"),
+])
+def test_simulate_refuses_a_bad_script_with_the_line_and_plays_nothing(scripted, tmp_path, lines, message):
+    from django.core.management import CommandError
+
+    from simulator.library import load_library
+    from simulator.models import Session
+
+    load_library()
+    path = tmp_path / "s.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(CommandError, match=message):
+        call_command("simulate", scenario="generalised-anxiety", script=str(path))
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("simulate", scenario="generalised-anxiety", script=str(tmp_path / "missing.jsonl"))
+    assert not Session.objects.exists() and not scripted.calls
