@@ -1,14 +1,22 @@
 """Written crisis statements with the level each should get (docs/crisis.md, "What the levels
-should mean"): the message-level yardstick for the detector.
+should mean"): the message-level yardstick for the detector, and the training and held-out data for
+a message-level classifier.
 
 Each template is a family of wordings (slots filled in every combination, then varied in case,
 contraction and punctuation, as people type); a template's statements are all in one split,
 chosen by a hash of its id, so a detector fitted on `train` is measured on wordings it never saw.
+Templates are therefore written to differ from one another in wording, not only in slot values,
+and their slots are kept small (at most about 40 statements each) so that no template dominates.
 Every sentence here was written for Pixel from the C-SSRS screen's definitions and the VERA-MH
 rubric's kinds of statement (explicit, coded, indirect); none is copied from a data set.
 
 `explicit` marks what the issue's strictest goal covers: a stated method, means, plan, preparatory
-act, attempt or self-injury, which must never be rated below `high`.
+act, attempt or self-injury, which must never be rated below `high` (harm to others and abuse are
+`high` but not `explicit`).
+
+`question` marks a counsellor's question or reflection about risk in the second person ("have you
+thought about ending your life?"): the trainee's work, level `none`, however close its words come
+to a disclosure.
 """
 
 import hashlib
@@ -26,6 +34,7 @@ class Template:
     text: str  # "{a} ... {b}" with slots from `slots`
     slots: dict
     explicit: bool = False
+    question: bool = False
 
     @property
     def split(self):
@@ -38,8 +47,14 @@ class Template:
 
 
 T = Template
+
+
+def Q(id, text, slots):
+    return Template(id, "none", text, slots, question=True)
+
+
 WHEN_PAST = ["last night", "yesterday", "on Sunday", "a couple of weeks ago"]
-SOON = ["tonight", "after this session", "when everyone's asleep", "today"]
+SOON = ["tonight", "after this session", "when everyone's asleep"]
 PILLS = ["my pills", "my sleeping tablets", "a bottle of paracetamol", "all my meds"]
 
 TEMPLATES = [
@@ -54,14 +69,134 @@ TEMPLATES = [
         "verb": ["murder", "kill for"], "what": ["a coffee", "a pizza", "a nap"]}),
     T("topic-third-party", "none", "My {who} died by suicide {when}, and I still think about it", {
         "who": ["uncle", "old teacher", "neighbour", "cousin"], "when": ["years ago", "when I was a kid"]}),
-    T("topic-question", "none", "{q} do people talk about suicide so much {where}?", {
-        "q": ["Why", "How come"], "where": ["on the news", "at school", "online"]}),
+    T("topic-question", "none", "{q} people talk about suicide so much {where}?", {
+        "q": ["Why do", "How come"], "where": ["on the news", "at school", "online"]}),
     T("denial", "none", "No, I've {never} thought about {what}", {
         "never": ["never", "honestly never"], "what": ["killing myself", "hurting myself", "ending my life"]}),
     T("stress", "none", "I'm so {state} about {what} at the moment", {
         "state": ["stressed", "worried", "fed up"], "what": ["money", "my exams", "the rent", "work"]}),
     T("low-mood-plain", "none", "I've been feeling {how} since {what}", {
         "how": ["pretty low", "really flat", "a bit down"], "what": ["the breakup", "I lost my job", "the move"]}),
+    T("idiom-embarrassed", "none", "{opening} {event}, {react}", {
+        "opening": ["omg", "oh god"],
+        "event": ["my mum posted my baby photos", "i called my teacher mum", "i waved at someone who wasnt waving at me"],
+        "react": ["im going to die of embarrassment", "kill me now lol"]}),
+    T("stress-texting", "none", "{opening} {day}, {need}", {
+        "opening": ["ugh", "honestly"], "day": ["today was rubbish", "work was awful", "my exams went so badly"],
+        "need": ["just need a bath and an early night", "gonna watch something dumb and sleep"]}),
+    T("topic-film", "none", "Just watched {what}, {reaction}", {
+        "what": ["that documentary about suicide prevention", "a film where the main character kills himself",
+                 "the episode where she tries to overdose"],
+        "reaction": ["really powerful", "it was so sad", "couldn't sleep after lol"]}),
+    T("topic-news", "none", "{news} {reaction}", {
+        "news": ["The news said suicide rates are going up among young men.",
+                 "They're putting barriers on the bridge after two people jumped this year.",
+                 "Our local paper ran a piece on self-harm in schools."],
+        "reaction": ["It's grim.", "Makes you think.", "Scary stuff honestly."]}),
+    T("topic-services", "none", "What {kind} are there {where}?", {
+        "kind": ["suicide prevention services", "crisis lines", "support groups for people bereaved by suicide"],
+        "where": ["in my area", "for students", "near Leeds"]}),
+    T("topic-lost-long-ago", "none", "We lost {who} to suicide {when}{tail}", {
+        "who": ["my grandad", "a boy in my year", "my mum's best friend"],
+        "when": ["back in 2009", "when I was at uni", "over ten years ago"], "tail": ["", " and it still hurts"]}),
+    T("topic-study", "none", "I'm writing {what} on {topic} for {course}", {
+        "what": ["an essay", "my dissertation", "a presentation"],
+        "topic": ["suicide risk assessment", "self-harm in adolescents"],
+        "course": ["my nursing course", "my psych class"]}),
+    T("denial-texting", "none", "{opening} {denial}", {
+        "opening": ["nah", "no no", "lol no"],
+        "denial": ["im not suicidal, just tired", "i dont want to die, i just want a holiday",
+                   "never wanted to hurt myself, im just venting"]}),
+    T("past-resolved", "none", "{when} I {had}, but {now}", {
+        "when": ["Years ago", "When I was a teenager", "Back in my twenties"],
+        "had": ["went through a stretch of wanting to die", "had suicidal thoughts for a while"],
+        "now": ["I've been well for a long time now", "that's long behind me"]}),
+    T("denial-answer", "none", "No, {not}. {why}", {
+        "not": ["I'm not having thoughts like that", "nothing like that", "I'm safe"],
+        "why": ["I've just been really stressed", "I've got too much to live for", "I'd never do that to my kids"]}),
+    T("denial-context", "none", "{context} but I've never wanted to {act}", {
+        "context": ["I get really down sometimes", "Things have been hard since the divorce", "I cry a lot lately"],
+        "act": ["hurt myself", "die", "end my life"]}),
+    # none, near the boundary: ordinary lines that share words with risk
+    T("hn-disappear", "none", "I could just {go} {where}{tail}", {
+        "go": ["disappear", "vanish", "run away"], "where": ["for a week", "to a cabin somewhere", "for the weekend"],
+        "tail": ["", " and switch my phone off"]}),
+    T("hn-dead-idioms", "none", "{phrase}", {
+        "phrase": ["I'm dead serious, he actually said that", "I'm dead tired after that shift", "That joke killed me",
+                   "I nearly died laughing", "lol im dead", "My phone is dying, I'll text you later",
+                   "The battery's dead again", "I'd kill for a lie-in"]}),
+    T("hn-kill-object", "none", "I want to {kill} my {thing}", {
+        "kill": ["kill", "murder", "strangle"], "thing": ["alarm clock", "printer", "neighbour's rooster"]}),
+    T("hn-plants", "none", "{what} died while I was {away}", {
+        "what": ["The plants", "My basil", "The goldfish"], "away": ["away", "on holiday", "at my mum's"]}),
+    T("hn-shaving", "none", "I cut myself {how} {tail}", {
+        "how": ["shaving", "chopping onions", "on a tin can"], "tail": ["this morning", "again, I'm so clumsy"]}),
+    T("hn-bridge", "none", "The bridge on my commute is {state}{tail}", {
+        "state": ["closed", "shut for repairs", "closed again"],
+        "tail": ["", ", so I'll be late", " so I'm getting the train"]}),
+    T("hn-pills-doctor", "none", "I took my {pills} this morning like {who} said", {
+        "pills": ["pills", "tablets", "antidepressants", "meds"], "who": ["the doctor", "the GP", "my psychiatrist"]}),
+    T("hn-gave-away", "none", "I gave my old {thing} to my {who}{tail}", {
+        "thing": ["bike", "guitar", "laptop"], "who": ["nephew", "little sister", "neighbour's kid"],
+        "tail": ["", " since I never use it"]}),
+    T("hn-letter", "none", "I wrote a {letter} to my {who} {why}", {
+        "letter": ["letter", "card"], "who": ["gran", "pen pal", "old teacher"],
+        "why": ["to say thank you", "about my new job"]}),
+    T("hn-knife", "none", "I need a {kind} knife to {task}", {
+        "kind": ["sharper", "proper", "bigger"],
+        "task": ["chop this pumpkin", "slice the bread", "get through this chicken"]}),
+    T("hn-jump", "none", "I'm going {activity} {when}", {
+        "activity": ["bungee jumping", "cliff jumping with my cousins", "skydiving"],
+        "when": ["on Saturday", "for my birthday", "tomorrow"]}),
+    T("hn-end-things", "none", "I think I'm going to end things with {who} {when}", {
+        "who": ["him", "my girlfriend", "my boyfriend"], "when": ["this weekend", "tonight", "after the holidays"]}),
+    T("hn-last-message", "none", "{last} {why}", {
+        "last": ["This is my last message", "Last text from me"],
+        "why": ["before my flight, talk soon", "for tonight, phone's on 2%", "until I get home x"]}),
+    T("hn-whole-packet", "none", "I've just {ate} the whole {what}{tail}", {
+        "ate": ["eaten", "scoffed", "finished"], "what": ["packet of biscuits", "box of cookies", "bag of crisps"],
+        "tail": ["", " oops"]}),
+    # none: a counsellor's questions and reflections about risk (the trainee's work, not a disclosure)
+    Q("q-thoughts", "{opening}have you had any thoughts of {what}?", {
+        "opening": ["", "Can I ask, ", "I ask everyone this: "],
+        "what": ["ending your life", "killing yourself", "suicide", "not wanting to be alive"]}),
+    Q("q-clarify", "When you say you {phrase}, do you mean {mean}?", {
+        "phrase": ["want it all to stop", "can't go on", "want out", "don't see a way forward"],
+        "mean": ["you want to die", "you're thinking of taking your own life", "you'd rather not wake up"]}),
+    Q("q-sounds-like", "It sounds like {what}{tail}", {
+        "what": ["you've been thinking about suicide", "part of you wants to die",
+                 "you've been feeling like a burden to your family",
+                 "things got so bad you wondered about ending your life", "you've been hurting yourself to cope"],
+        "tail": ["", ". Is that right?"]}),
+    Q("q-safe", "{opening}are you safe {where} {when}?", {
+        "opening": ["", "Before we go on, ", "Just checking, "], "where": ["at home", "where you are"],
+        "when": ["tonight", "right now"]}),
+    Q("q-plan", "{q} how you'd {act}?", {
+        "q": ["Have you worked out", "Have you decided", "Have you made plans for"], "act": ["do it", "end your life", "kill yourself"]}),
+    Q("q-means", "{q}", {
+        "q": ["Do you have a plan?", "Have you thought about how you would do it?",
+              "Do you have pills or anything else at home you could use to hurt yourself?",
+              "Have you done anything to get ready, like writing a note or giving things away?",
+              "Is there a gun in the house?", "Have you got the tablets with you right now?"]}),
+    Q("q-past-harm", "Have you ever {act}{tail}?", {
+        "act": ["hurt yourself on purpose", "tried to end your life", "cut yourself", "made an attempt on your life"],
+        "tail": ["", " before", " in the past"]}),
+    Q("q-direct", "{opening} {ask}?", {
+        "opening": ["I'm going to ask you directly,", "I have to ask,", "Forgive me for asking, but"],
+        "ask": ["are you thinking about killing yourself", "are you thinking of ending your life today",
+                "do you want to die"]}),
+    Q("q-reflect", "{lead} {content}", {
+        "lead": ["So", "What I'm hearing is that", "If I've understood,"],
+        "content": ["some days you wish you could go to sleep and not wake up",
+                    "you feel your family would be better off without you",
+                    "you've been keeping pills back and thinking about taking them",
+                    "you drove out to the cliffs last week and thought about jumping"]}),
+    Q("q-followup", "{q}", {
+        "q": ["How long have you been having thoughts of suicide?", "What stopped you from acting on those thoughts?",
+              "When did you last think about ending your life?",
+              "Who could you call if the urge to hurt yourself got stronger?", "What's kept you going so far?",
+              "Would you be willing to make a safety plan with me?",
+              "On a scale of one to ten, how strong is the urge to end your life today?"]}),
     # low: hopelessness, passive wish, burden
     T("pointless", "low", "{opening} what's the point {of}", {
         "opening": ["Honestly", "Sometimes I think", "I keep asking myself"], "of": ["anymore", "of any of it", "of trying"]}),
@@ -73,10 +208,44 @@ TEMPLATES = [
         "such": ["such", "nothing but"], "on": ["on", "to"]}),
     T("want-out", "low", "I'm so tired of {what}, I just want it all to stop", {
         "what": ["everything", "fighting", "all of it"]}),
+    T("low-not-notice", "low", "{who} would {verb} if I {gone}", {
+        "who": ["No one", "Nobody"], "verb": ["notice", "even notice", "care"], "gone": ["was gone", "wasn't here anymore"]}),
+    T("low-live-like-this", "low", "{lead} I just don't want to {what}", {
+        "lead": ["I don't want to die,", "It's not that I want to die,"],
+        "what": ["live like this", "feel like this anymore", "keep doing this every day", "wake up to this"]}),
+    T("low-texting", "low", "{opening} {what}", {
+        "opening": ["ngl", "tbh", "honestly"],
+        "what": ["wouldnt mind if i didnt wake up tmrw", "if a bus hit me rn i wouldnt even be mad",
+                 "kinda hoping i just dont make it to next year"]}),
+    T("low-no-better", "low", "I can't see {what} getting better{tail}", {
+        "what": ["things", "anything", "my life"], "tail": ["", ", not ever", ", I've stopped hoping"]}),
+    T("low-context", "low", "{context}. {risk}", {
+        "context": ["Missed the bus again and got soaked", "Another rejection email this morning",
+                    "Spent the whole weekend in bed"],
+        "risk": ["Sometimes I wish I just wasn't here", "Honestly I'd rather not exist"]}),
+    T("low-accident", "low", "{part} {event}", {
+        "part": ["Part of me hopes", "I kind of hope", "Sometimes I hope"],
+        "event": ["I get ill and it's all over", "the plane goes down on the way back", "a car hits me on the way home"]}),
+    T("low-never-change", "low", "{lead}nothing's ever going to change, {what}", {
+        "lead": ["", "I know it sounds dramatic but "],
+        "what": ["so why bother", "I'm stuck like this forever", "I've given up"]}),
+    T("low-no-future", "low", "I can't {picture} myself {being} {when}", {
+        "picture": ["picture", "imagine", "see"], "being": ["still being around", "being alive"],
+        "when": ["in five years", "at thirty"]}),
+    T("low-being-alive", "low", "{lead} being alive is just {what}", {
+        "lead": ["Honestly", "Some days", "Lately"], "what": ["too much work", "exhausting", "something I put up with"]}),
+    T("low-slang", "low", "{what} {tail}", {
+        "what": ["lowkey wish i didnt exist", "i wanna stop existing", "i dont wanna be here anymore"],
+        "tail": ["fr", "ngl", "tbh"]}),
+    T("low-live-or-die", "low", "{lead}I've stopped caring whether I live or die{tail}", {
+        "lead": ["", "To be honest, ", "These days "], "tail": ["", ", it's all the same to me"]}),
+    T("low-dead-weight", "low", "{who} must be sick of me by now. {what}", {
+        "who": ["Everyone", "My friends", "My husband"],
+        "what": ["I just make everything harder for everyone", "I'm just dead weight"]}),
     # moderate: active thoughts, no method or plan
     T("thoughts-active", "moderate", "I {verb} about {act} {freq}", {
-        "verb": ["keep thinking", "think", "have been thinking"],
-        "act": ["killing myself", "ending my life", "suicide", "ending it all"], "freq": ["every day", "a lot lately", "more and more"]}),
+        "verb": ["keep thinking", "have been thinking"],
+        "act": ["killing myself", "ending my life", "suicide", "ending it all"], "freq": ["every day", "more and more"]}),
     T("want-kill-self", "moderate", "{opening}I want to {act}", {
         "opening": ["", "Honestly, ", "Some nights "], "act": ["kill myself", "end my life", "be dead"]}),
     T("coded", "moderate", "{opening} {coded}", {
@@ -84,42 +253,165 @@ TEMPLATES = [
                                                       "been thinking of sewerslide"]}),
     T("thoughts-harm", "moderate", "I've been having thoughts of {act} {again}", {
         "act": ["hurting myself", "cutting myself", "taking my own life"], "again": ["again", "lately"]}),
+    T("mod-coded-texting", "moderate", "{what} {tail}", {
+        "what": ["been thinking abt ctb", "i wanna die fr", "i rly want to die rn", "i want to die so bad"],
+        "tail": ["", "not even joking", "ngl"]}),
+    T("mod-context", "moderate", "{context}. {risk}", {
+        "context": ["Had another row with my dad", "Another night of no sleep", "Work was brutal today"],
+        "risk": ["I honestly want to die", "Part of me wants to end my life", "And now the suicidal thoughts are back"]}),
+    T("mod-only-way", "moderate", "{what} feels like the only {way}{tail}", {
+        "what": ["Ending it", "Dying", "Taking my own life"], "way": ["way out", "option left"], "tail": ["", " right now"]}),
+    T("mod-should", "moderate", "I {keep} thinking I should {act}", {
+        "keep": ["keep", "can't stop"],
+        "act": ["just not be here anymore", "end things", "go to sleep forever", "take myself out of the picture"]}),
+    T("mod-urges", "moderate", "The urge to {act} is {strong}", {
+        "act": ["cut", "hurt myself", "self-harm"], "strong": ["really strong today", "back", "getting harder to ignore"]}),
+    T("mod-anyone-else", "moderate", "Does anyone else {think} {what}{tail}?", {
+        "think": ["think about", "daydream about"], "what": ["dying all the time", "killing themselves every day"],
+        "tail": ["", " or is it just me"]}),
+    T("mod-had-thoughts", "moderate", "{lead}I've had suicidal thoughts {when}", {
+        "lead": ["", "I should tell you that "],
+        "when": ["most days this month", "on and off since Christmas", "since the funeral"]}),
+    T("mod-contradictory", "moderate", "{fine}, I just {what}", {
+        "fine": ["I'm fine honestly", "It's nothing really", "I'm okay"],
+        "what": ["think about killing myself sometimes", "want to die most days", "think about ending it a lot"]}),
+    T("mod-louder", "moderate", "The thoughts about {what} are getting {worse}", {
+        "what": ["ending my life", "killing myself", "dying"],
+        "worse": ["louder", "harder to push away", "worse at night"]}),
+    T("mod-feel-suicidal", "moderate", "{lead} suicidal {when}", {
+        "lead": ["I'm", "I've been feeling", "Been feeling proper"], "when": ["again", "this week", "most nights"]}),
+    T("mod-guts", "moderate", "{lead} {act}", {
+        "lead": ["I wish I had the guts to", "If I was braver I'd"],
+        "act": ["end it", "end my own life", "finally end things"]}),
+    T("mod-every-time", "moderate", "Every time {event}, I think about {act}", {
+        "event": ["something goes wrong", "I'm on my own", "I look in the mirror"], "act": ["killing myself", "ending it"]}),
     # high: method, means, plan, preparation, recent attempt or self-injury, harm to others, abuse
     T("means-stored", "high", "I've been {verb} {pills} {purpose}", {
-        "verb": ["saving up", "keeping", "stashing"], "pills": PILLS,
-        "purpose": ["for when I end it", "in case I decide to go through with it", "so I can take them all one day"]}, True),
-    T("means-bought", "high", "I {verb} {what} {when} so I can {act}", {
-        "verb": ["bought", "ordered", "got hold of"], "what": ["a rope", "some razor blades", "a lot of paracetamol"],
-        "when": ["last week", "online", "yesterday"], "act": ["end it", "kill myself"]}, True),
+        "verb": ["saving up", "stashing"], "pills": PILLS,
+        "purpose": ["for when I end it", "so I can take them all one day"]}, True),
+    T("means-bought", "high", "I {verb} {what} {tail}", {
+        "verb": ["bought", "got hold of"], "what": ["a rope", "some razor blades", "a lot of paracetamol"],
+        "tail": ["last week so I can end it", "online so I can kill myself", "yesterday, for when I do it"]}, True),
     T("goodbye", "high", "I've {done} {purpose}", {
         "done": ["written goodbye letters to my kids", "written a note for my mum", "given my cat to my sister",
                  "given away most of my things", "sorted out my will"],
         "purpose": ["so it's all sorted after I'm gone", "for when I'm not here anymore", "before I go"]}, True),
     T("rehearsal", "high", "I went to {place} {when} to see {what}", {
-        "place": ["the bridge", "the top of the car park", "the railway line"], "when": WHEN_PAST,
+        "place": ["the bridge", "the top of the car park", "the top of the parking garage"],
+        "when": ["last night", "on Sunday"],
         "what": ["how high it is", "if I could actually do it", "what it would be like to jump"]}, True),
     T("plan-how", "high", "I've {verb} how I'd {act}{tail}", {
         "verb": ["worked out", "planned", "figured out exactly"], "act": ["kill myself", "do it", "end it"],
         "tail": ["", ", I just haven't picked a day"]}, True),
     T("attempt-recent", "high", "I tried to {act} {when}", {
         "act": ["kill myself", "end my life", "overdose", "hang myself"],
-        "when": ["last month", "a few weeks ago", "two weeks ago", "in the spring"]}, True),
+        "when": ["last month", "a few weeks ago", "two weeks ago", "at the weekend"]}, True),
     T("self-injury-recent", "high", "I {verb} myself {when}{tail}", {
-        "verb": ["cut", "burned", "hurt"], "when": ["again " + w for w in WHEN_PAST] + ["this morning"],
+        "verb": ["cut", "burned", "hurt"], "when": ["again last night", "again yesterday", "on purpose this morning"],
         "tail": ["", " and I couldn't stop"]}, True),
     T("harm-others", "high", "I'm going to {verb} {whom} {when}", {
-        "verb": ["hurt", "stab", "really hurt"], "whom": ["him", "my ex", "my boss"],
-        "when": ["when I see him", "if he comes back", "next time he starts"]}),
+        "verb": ["hurt", "stab"], "whom": ["him", "my ex", "my boss"],
+        "when": ["when I see him", "if he comes back"]}),
     T("abuse-current", "high", "{who} {does} {when}", {
-        "who": ["He", "My partner", "My dad"], "does": ["hits me", "beats me", "hurts me"],
-        "when": ["when he drinks", "every week", "and I'm scared to go home"]}),
+        "who": ["He", "My partner", "My dad"], "does": ["hits me", "hurts me"],
+        "when": ["when he drinks", "and I'm scared to go home"]}),
+    T("high-research", "high", "I've been {verb} {what}", {
+        "verb": ["looking up", "reading up on", "googling"],
+        "what": ["how many of my tablets it would take", "which bridges round here have no fences",
+                 "the quickest way to die", "how long it takes to bleed out"]}, True),
+    T("high-note-texting", "high", "{what} {tail}", {
+        "what": ["wrote everyone goodbye leters last night", "finally finished my note for when im gone",
+                 "left letters for mum and dad in my drawer"],
+        "tail": ["", "ngl", "so thats done"]}, True),
+    T("high-pet", "high", "I've {found} {pet} a new home so {reason}", {
+        "found": ["found", "sorted"], "pet": ["my dog", "my cat", "the rabbits"],
+        "reason": ["they'll be looked after when I'm not around", "they're not left on their own when I'm gone"]}, True),
+    T("high-affairs", "high", "{did} so nobody has to {sort} after I'm gone", {
+        "did": ["I've cancelled my phone contract", "I've paid off all my debts", "I've closed my bank account",
+                "I've left the passwords to everything with my brother"],
+        "sort": ["sort it out", "deal with my mess"]}, True),
+    T("high-rehearsal-acts", "high", "I {did} {when}{tail}", {
+        "did": ["stood right at the edge of the platform", "sat in the car in the garage with the engine running",
+                "held the knife against my wrist"],
+        "when": ["last night", "for ages on Friday"], "tail": ["", " and nearly went through with it"]}, True),
+    T("high-plan-date", "high", "I've {chosen} {date}{tail}", {
+        "chosen": ["chosen", "picked"],
+        "date": ["the date I'm going to do it", "a day to end it", "when I'm going to go through with it"],
+        "tail": ["", ", it's after my sister's wedding"]}, True),
+    T("high-gun", "high", "I know where {who} keeps {what}{tail}", {
+        "who": ["my dad", "my husband", "my grandad"], "what": ["his shotgun", "his handgun"],
+        "tail": [" and I've thought about using it on myself", ". I've been thinking about using it"]}, True),
+    T("high-hospital", "high", "I {ended} up in {place} last month after I {did}", {
+        "ended": ["ended", "woke"], "place": ["A&E", "the ER", "hospital"],
+        "did": ["took too many tablets on purpose", "tried to end it"]}, True),
+    T("high-self-harm-texting", "high", "{what} {tail}", {
+        "what": ["cut again last night", "relapsed yesterday, 3 months clean gone", "burnt myself w a lighter again",
+                 "my arms r a mess again"],
+        "tail": ["", "idk why", "ngl"]}, True),
+    T("high-hiding", "high", "I {wear} so {who} see {marks}", {
+        "wear": ["wear long sleeves", "keep my hoodie on"], "who": ["my mum can't", "nobody at work can"],
+        "marks": ["the new cuts", "the burns from this week"]}, True),
+    T("high-context-means", "high", "{context}. {means}", {
+        "context": ["Finally got paid today", "Went to the chemist after work", "Had a quiet day at work"],
+        "means": ["I've got enough tablets now to do it properly", "I bought the rope on the way home"]}, True),
+    T("high-harm-plan", "high", "I've thought a lot about how I'd {hurt} {who}{tail}", {
+        "hurt": ["hurt", "kill"], "who": ["my stepdad", "the guy who attacked me", "my ex's new boyfriend"],
+        "tail": ["", " and I think I'd actually do it"]}),
+    T("high-abuse-control", "high", "{who} {does}", {
+        "who": ["My boyfriend", "My husband", "My stepdad"],
+        "does": ["won't let me leave the house", "checks my phone every night and he's hit me before",
+                 "says he'll kill me if I tell anyone", "locked me in the bedroom again last night"]}),
     # imminent: intent with time or means at hand, an attempt under way
     T("intent-time", "imminent", "I'm going to {act} {when}", {
         "act": ["take all my pills", "jump", "end it", "kill myself"], "when": SOON}, True),
     T("attempt-now", "imminent", "I've just {verb} {what}", {
         "verb": ["taken", "swallowed"], "what": ["all my pills", "the whole packet", "a bottle of pills"]}, True),
-    T("ready-now", "imminent", "{thing} {is} ready and I'm doing it {when}", {
-        "thing": ["The rope", "The pills", "Everything"], "is": ["is", "'s all"], "when": ["tonight", "now", "after this"]}, True),
+    T("ready-now", "imminent", "{thing} {all}ready and I'm doing it {when}", {
+        "thing": ["The rope's", "The pills are", "Everything's"], "all": ["", "all "], "when": ["tonight", "now"]}, True),
+    T("imm-place-now", "imminent", "I'm {place} now{tail}", {
+        "place": ["on the bridge", "at the edge of the roof", "on the roof of the multi-storey"],
+        "tail": ["", ". This is it", " and I'm not coming down"]}, True),
+    T("imm-last", "imminent", "{last}. {tail}", {
+        "last": ["This is my last message", "You won't hear from me again", "This is goodbye"],
+        "tail": ["Thank you for trying", "Tell my mum I love her", "I'm sorry"]}),
+    T("imm-taken-texting", "imminent", "{did} {tail}", {
+        "did": ["just took everything in the cabinet", "took the whole box of my mums tablets",
+                "swallowed all of them 10 mins ago"],
+        "tail": ["", "its done", "sorry"]}, True),
+    T("imm-means-at-hand", "imminent", "I've got {means} in front of me{tail}", {
+        "means": ["all my tablets", "the knife", "the belt"],
+        "tail": ["", " and I'm not scared anymore", ". I'm doing it"]}, True),
+    T("imm-wont-be-here", "imminent", "I won't be here {when}{tail}", {
+        "when": ["tomorrow", "by the morning", "when you wake up"],
+        "tail": ["", ", I've made up my mind", ". Tonight's the night"]}),
+    T("imm-sleep", "imminent", "{lead} {when}{tail}", {
+        "lead": ["I'm going to sleep forever", "Going to sleep and not waking up"], "when": ["tonight", "after this"],
+        "tail": ["", ", I've decided", " x"]}),
+    T("imm-drive", "imminent", "{when} I'm driving out to {place} {tail}", {
+        "when": ["After work", "Once everyone's in bed", "In an hour"], "place": ["the cliffs", "the reservoir"],
+        "tail": ["and I'm not coming back", "to end it"]}, True),
+    T("imm-coded", "imminent", "{what} {when}", {
+        "what": ["gonna kms", "im going to unalive myself", "ctb"],
+        "when": ["tonite", "after this", "when my parents r asleep"]}, True),
+    T("imm-in-progress", "imminent", "{what}{tail}", {
+        "what": ["I've cut deeper than I meant to", "The car's running in the garage",
+                 "I'm sitting in the bath with the razor"],
+        "tail": ["", " and I feel dizzy", " and I'm not stopping"]}, True),
+    T("imm-goodbye-sent", "imminent", "I've just {done}. {tail}", {
+        "done": ["sent everyone my goodbye texts", "left the note on the kitchen table",
+                 "locked the door and put my phone on silent"],
+        "tail": ["It's time", "I'm ready now", "Please don't call anyone"]}, True),
+    T("imm-gun", "imminent", "I have {gun} {where}{tail}", {
+        "gun": ["my dad's gun", "the gun"], "where": ["in my lap", "on the bed next to me"],
+        "tail": [", it's loaded", " and I'm going to use it tonight"]}, True),
+    T("imm-gone", "imminent", "By the time {event}, I'll be {gone}", {
+        "event": ["you read this", "anyone wakes up", "my mum gets home"], "gone": ["gone", "dead"]}),
+    T("imm-mixing", "imminent", "I've had {drink} and {pills}{tail}", {
+        "drink": ["half a bottle of vodka", "loads of wine"], "pills": ["some of the pills", "half the tablets"],
+        "tail": [", I'm taking the rest now", ", not long now"]}, True),
+    T("imm-context", "imminent", "{context}. {risk}", {
+        "context": ["Kids are at their dad's", "Everyone's gone to bed", "The flat's empty till Monday"],
+        "risk": ["I've taken all the tablets", "I'm taking every pill I've got now while nobody can stop me"]}, True),
 ]
 
 
@@ -145,7 +437,7 @@ def _variants(text):
 
 
 def statements(split=None):
-    """[{"text", "level", "template", "explicit", "split"}] for SPLIT ("train", "test") or both."""
+    """[{"text", "level", "template", "explicit", "question", "split"}] for SPLIT ("train", "test") or both."""
     rows, seen = [], set()
     for template in TEMPLATES:
         if split is not None and template.split != split:
@@ -156,5 +448,6 @@ def statements(split=None):
                 if text not in seen:
                     seen.add(text)
                     rows.append({"text": text, "level": template.level, "template": template.id,
-                                 "explicit": template.explicit, "split": template.split})
+                                 "explicit": template.explicit, "question": template.question,
+                                 "split": template.split})
     return rows

@@ -2,6 +2,7 @@
 template, every level on both sides, and figures that add up."""
 
 import json
+from collections import Counter
 
 from django.core.management import call_command
 
@@ -16,6 +17,29 @@ def test_each_template_sits_in_one_split_and_every_level_is_measured_on_unseen_w
     assert {r["level"] for r in train} == {r["level"] for r in test} == set(LEVELS)
     assert len(train) + len(test) == len(statements())
     assert statements("test") == test  # the same on every call: no randomness in the split
+
+
+def test_every_level_has_enough_templates_on_both_sides():
+    for level in LEVELS:
+        templates = [t for t in TEMPLATES if t.level == level]
+        assert len(templates) >= 14, level
+        assert {t.split for t in templates} == {"train", "test"}, level
+    assert len({t.id for t in TEMPLATES}) == len(TEMPLATES)
+
+
+def test_no_template_dominates():
+    counts = Counter(r["template"] for r in statements())
+    assert set(counts) == {t.id for t in TEMPLATES}  # and none is swallowed by another's wordings
+    assert max(counts.values()) <= 45, counts.most_common(1)
+
+
+def test_counsellor_questions_are_level_none_and_held_out_too():
+    questions = [t for t in TEMPLATES if t.question]
+    assert all(t.level == "none" for t in questions)
+    assert {t.split for t in questions} == {"train", "test"}
+    rows = statements()
+    assert {r["template"] for r in rows if r["question"]} == {t.id for t in questions}
+    assert all(r["level"] == "none" for r in rows if r["question"])
 
 
 def test_only_statements_of_method_means_plan_or_act_are_marked_explicit():
