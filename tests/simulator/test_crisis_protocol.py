@@ -75,6 +75,20 @@ async def test_client_flag_reaches_supervisors_and_never_the_trainee(live_sessio
     assert len(audit) == 1 and audit[0].details["seq"] == message.seq
 
 
+def test_by_default_a_client_at_low_is_recorded_but_not_flagged(live_session, certified_trainee, settings):
+    """The default flag level (docs/crisis.md, "The client flag level"): a passive wish is kept on the
+    message for the recording, and only active thoughts and above interrupt a supervisor."""
+    assert settings.PIXEL_CRISIS_CLIENT_FLAG_LEVEL == settings.PIXEL_CRISIS_CLIENT_FLAG_DEFAULT == "moderate"
+    asked, _ = actions.do_post_trainee_message(certified_trainee, live_session, "t1", "How have the mornings been?")
+    passive = client_says(live_session, asked.seq, "Some mornings I wish I just wouldn't wake up.")
+    assert do_check_message(passive.pk).crisis_level == "low"
+    assert not AuditEvent.objects.filter(event_type=AuditEvent.CRISIS_FLAG).exists()
+    asked, _ = actions.do_post_trainee_message(certified_trainee, live_session, "t2", "Tell me more about that.")
+    active = client_says(live_session, asked.seq, "Lately I keep thinking about killing myself.")
+    assert do_check_message(active.pk).crisis_level in ("moderate", "high")
+    assert AuditEvent.objects.filter(event_type=AuditEvent.CRISIS_FLAG).count() == 1
+
+
 @pytest.mark.asyncio
 async def test_trainee_at_imminent_pauses_session_alerts_and_emails(live_session, certified_trainee, supervisor, cohorts):
     message, _ = await database_sync_to_async(actions.do_post_trainee_message)(certified_trainee, live_session, "t1", TRAINEE_IMMINENT)
@@ -148,3 +162,6 @@ def test_policy_page_is_for_staff(client, supervisor, trainee):
     client.force_login(supervisor)
     page = client.get(reverse("crisis_policy")).content.decode()
     assert "imminent" in page and "Samaritans" in page
+    # Each level's meaning, and why the client flag's default sits where it does.
+    assert "Active thoughts of suicide or self-harm, without a method" in page
+    assert "The client flag's default is <strong>moderate</strong>" in page and "false alarm" in page

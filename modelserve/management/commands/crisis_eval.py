@@ -17,6 +17,8 @@ from modelserve.crisis.evaluate import by_level as evaluate_by_level
 from modelserve.crisis.evaluate import evaluate, graded
 from modelserve.crisis.statements import statements as written_statements
 
+DETECTORS = ("combined", "rules", "ml", "message")
+
 
 class Command(BaseCommand):
     help = ("Measure the crisis detector on labelled JSONL ({text, label} a line), or on the shared negative sets "
@@ -29,8 +31,9 @@ class Command(BaseCommand):
                             help="read PIXEL_DATA_DIR's Gaur posts.jsonl directly, keeping this split")
         source.add_argument("--sad", choices=["train", "test"],
                             help="SAD's everyday-stress sentences of this split (PIXEL_DATA_DIR), all negatives")
-        source.add_argument("--xstest", action="store_true",
-                            help="XSTest's 250 safe prompts (PIXEL_DATA_DIR), all negatives")
+        source.add_argument("--xstest", nargs="?", const="test", choices=["test", "train", "all"],
+                            help="XSTest's safe prompts (PIXEL_DATA_DIR), all negatives: the held-out half "
+                                 "(`test`, the default), the half the message model learns from, or all 250")
         source.add_argument("--statements", choices=["train", "test"],
                             help="the written statements with a gold level each (modelserve/crisis/statements.py), "
                                  "this split: graded figures")
@@ -42,16 +45,23 @@ class Command(BaseCommand):
         parser.add_argument("--by-level", action="store_true",
                             help="add recall, precision and the false-alarm rate with each level as the flag "
                                  "threshold (always on for the negative sets)")
+        parser.add_argument("--without-message-model", action="store_true",
+                            help="read as the detector did before the message model (rules, and the post model on "
+                                 "every client message), to compare")
         parser.add_argument("--speaker", choices=["client", "trainee"], default="client",
                             help="whose words: a trainee's are read by the rules only (docs/crisis.md)")
 
     def handle(self, *args, data, gaur_split, sad, xstest, client_turns, statements, labels, by_level: bool, speaker,
-               **options):
+               without_message_model, **options):
+        def read(text):
+            return check(text, speaker=speaker, use_message_model=not without_message_model)
+
         if statements:
-            return self.graded(statements, speaker)
+            return self.graded(statements, speaker, read)
         negative_sets = {
             "SAD " + str(sad): lambda: sad_sentences(settings.PIXEL_DATA_DIR, sad),
-            "XSTest safe prompts": lambda: xstest_safe_prompts(settings.PIXEL_DATA_DIR),
+            "XSTest safe prompts " + str(xstest): lambda: xstest_safe_prompts(settings.PIXEL_DATA_DIR,
+                                                                               None if xstest == "all" else xstest),
             "ESConv test and AnnoMI client turns": lambda: counselling_client_turns(settings.PIXEL_DATA_DIR),
         }
         chosen = [name for name, on in zip(negative_sets, (sad, xstest, client_turns)) if on]
@@ -67,10 +77,10 @@ class Command(BaseCommand):
             raise CommandError(str(e)) from None
         results = []
         for i, row in enumerate(rows, 1):
-            results.append(check(row["text"], speaker=speaker))
+            results.append(read(row["text"]))
             if i % 200 == 0:
                 self.stderr.write(f"{i}/{len(rows)} checked")
-        report = {"data": str(path), "split": gaur_split or sad, "labels": labels, "speaker": speaker, "n": len(rows),
+        report = {"data": str(path), "split": gaur_split or sad or xstest, "labels": labels, "speaker": speaker, "n": len(rows),
                   "skipped_null_label": skipped, "n_crisis": sum(r["crisis"] for r in rows),
                   "version": results[0]["version"]}
         report.update(evaluate(rows, results))
@@ -78,17 +88,17 @@ class Command(BaseCommand):
             # The posts that say something: the population of the figures in issue #4 (21% crisis).
             informative = [i for i, r in enumerate(rows) if r["label"] != "uninformative"]
             subset = evaluate([rows[i] for i in informative], [results[i] for i in informative])
-            report["informative"] = {"n": len(informative), **{k: subset[k] for k in ("combined", "rules", "ml")}}
+            report["informative"] = {"n": len(informative), **{k: subset[k] for k in DETECTORS}}
         if labels == "binary":
-            for name in ("combined", "rules", "ml"):
+            for name in DETECTORS:
                 report[name].pop("recall_by_label", None)
         if by_level:
             report["by_level"] = evaluate_by_level(rows, results)
         self.stdout.write(json.dumps(report, indent=2))
 
-    def graded(self, split, speaker):
+    def graded(self, split, speaker, read):
         rows = written_statements(split)
-        results = [check(row["text"], speaker=speaker) for row in rows]
+        results = [read(row["text"]) for row in rows]
         report = {"data": f"modelserve/crisis/statements.py ({split})", "speaker": speaker, "n": len(rows),
                   "templates": len({row["template"] for row in rows}), "version": results[0]["version"]}
         report.update(graded(rows, results))

@@ -1,0 +1,215 @@
+"""Training recipe for the message-level crisis model (`manage.py train_crisis_model --message`).
+
+1. Rows: the written statements of the `train` split with their gold level (statements.py), and
+   ordinary talk from the training parts of the real data sets as level none
+   (data.training_negatives). A negative the rules rate moderate or above is left out: it may be a
+   real disclosure, and teaching the model that it is ordinary would be the worse mistake.
+2. Hold out one fold in DEV_FOLDS, grouped by template (statements) and by conversation (ordinary
+   talk), so that it holds wordings and conversations the fit never saw.
+3. Fine-tune the encoder's top TUNED_LAYERS and a 4-output head (P(>= low) ... P(>= imminent)) on
+   the rest; score the held-out fold. For each level choose the lowest threshold at which the
+   combined detector (the rules' level, or this model over the threshold) flags no more than
+   FALSE_ALARM_TARGETS[level] of each source of held-out ordinary talk; record the held-out recall
+   on the statements. No `test` split is read.
+4. Fine-tune again, the same way, on every row and write the artifact with those thresholds.
+
+Deterministic on one machine (fixed seed, fold and order); on another CPU the arithmetic differs in
+the last bits, so tests/crisis/test_message_model.py checks that a retrain reproduces the
+committed artifact's figures within a tolerance rather than bit for bit.
+"""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import encoder as crisis_encoder
+from . import message_model
+from .data import training_negatives
+from .levels import LEVELS
+from .rules import run as run_rules
+from .statements import statements
+
+VERSION = "crisis-msg-1"
+# The most of each source of held-out ordinary talk a level may flag (issue 15's goals: at most 2%
+# at the client flag level, 0.5% at moderate); the thresholds are the lowest that keep to them.
+# None: the model does not grade that level. Imminent pauses a real trainee's session, and held out
+# the model's "imminent" was mostly high statements (precision 0.4): only the rules' explicit words
+# (intent with a time, an attempt under way) reach it.
+FALSE_ALARM_TARGETS = {"low": 0.02, "moderate": 0.005, "high": 0.003, "imminent": None}
+TUNED_LAYERS = 2       # the encoder's top layers that learn; the rest stay as published
+EPOCHS, BATCH, MAX_TRAIN_TOKENS = 2, 32, 64
+LEARNING_RATES = {"encoder": 4e-5, "head": 2e-3}
+DEV_FOLDS, SEED = 5, 0  # one fold in five (by template and conversation) chooses the thresholds
+
+
+def training_rows(data_dir: Path, log=print) -> list[dict]:
+    rows = [{"text": s["text"], "level": s["level"], "group": f"template-{s['template']}", "source": "statements"}
+            for s in statements("train")]
+    dropped = 0
+    for row in training_negatives(data_dir):
+        if LEVELS.index(run_rules(row["text"])["level"]) >= LEVELS.index("moderate"):
+            dropped += 1
+            continue
+        rows.append({**row, "level": "none"})
+    log(f"{len(rows)} rows: {sum(r['source'] == 'statements' for r in rows)} written statements, "
+        f"{sum(r['source'] != 'statements' for r in rows)} ordinary turns ({dropped} left out: rules say moderate or above)")
+    return rows
+
+
+def targets(rows) -> np.ndarray:
+    """One column a graded level: 1 where the row's gold level is at or above it."""
+    gold = np.array([LEVELS.index(r["level"]) for r in rows])
+    return np.stack([gold >= LEVELS.index(level) for level in message_model.GRADED], axis=1)
+
+
+def finetune(texts, Y, is_statement, log=print):
+    """Fine-tune the top TUNED_LAYERS of the encoder and a 4-output head on TEXTS -> Y (rows x
+    levels). Statements and ordinary turns weigh half each. Returns (tuned weights, coef, intercept)."""
+    import torch
+
+    torch.manual_seed(SEED)
+    rng = np.random.RandomState(SEED)
+    encoder = crisis_encoder.Encoder(crisis_encoder.default_path())
+    model = encoder.model
+    for parameter in model.parameters():
+        parameter.requires_grad = False
+    for layer in model.encoder.layer[-TUNED_LAYERS:]:
+        for parameter in layer.parameters():
+            parameter.requires_grad = True
+    head = torch.nn.Linear(384, Y.shape[1])
+    tuned = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW([{"params": tuned, "lr": LEARNING_RATES["encoder"]},
+                                   {"params": head.parameters(), "lr": LEARNING_RATES["head"]}], weight_decay=0.01)
+    weight = np.where(is_statement, 0.5 / is_statement.sum(), 0.5 / (~is_statement).sum()) * len(texts)
+    targets_t, weight_t = torch.tensor(Y, dtype=torch.float32), torch.tensor(weight, dtype=torch.float32)
+    started = time.monotonic()
+    model.train()
+    for epoch in range(EPOCHS):
+        order = rng.permutation(len(texts))
+        for step, start in enumerate(range(0, len(order), BATCH)):
+            rows = order[start:start + BATCH]
+            logits = head(encoder.pool(encoder.tokenise((texts[i] for i in rows), MAX_TRAIN_TOKENS)))
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets_t[rows], reduction="none")
+            loss = (loss.mean(1) * weight_t[rows]).mean()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            if step % 100 == 0:
+                log(f"epoch {epoch + 1}/{EPOCHS} step {step}: loss {float(loss.detach()):.4f} ({time.monotonic() - started:.0f} s)")
+    model.eval()
+    weights = {name: p.detach().numpy().copy() for name, p in model.named_parameters() if p.requires_grad}
+    return weights, head.weight.detach().numpy().astype(np.float64), head.bias.detach().numpy().astype(np.float64)
+
+
+def predict(tuned, coef, intercept, texts) -> np.ndarray:
+    """P(>= level) for TEXTS from a fine-tuned model, read as a whole (as encode() reads them)."""
+    # Rounded as the artifact stores them, so that thresholds chosen here hold for the saved model.
+    tuned = {name: np.asarray(value, dtype=np.float16).astype(np.float32) for name, value in tuned.items()}
+    encoder = crisis_encoder.Encoder(crisis_encoder.default_path(), tuned)
+    model = message_model.MessageModel(coef, intercept, {"thresholds": dict.fromkeys(message_model.GRADED, 0.5)}, encoder)
+    return model.probabilities(encoder.encode(texts).astype(np.float64))
+
+
+def figures(probabilities, Y, rows, thresholds, rule_levels) -> dict:
+    """The combined detector (rules or this model) on held-out ROWS: recall per level on the
+    statements, and the flag rate per level on each source of ordinary talk."""
+    flagged = probabilities >= np.array([thresholds[level] for level in message_model.GRADED])
+    flagged |= rule_levels[:, None] >= np.arange(1, len(message_model.GRADED) + 1)[None, :]
+    # A message is at or above a level when that level or any higher one is reached (level_from).
+    flagged = np.logical_or.accumulate(flagged[:, ::-1], axis=1)[:, ::-1]
+    is_statement = np.array([r["source"] == "statements" for r in rows])
+    out = {"recall": {}, "flag_rate": {}}
+    for k, level in enumerate(message_model.GRADED):
+        positives = is_statement & Y[:, k]
+        out["recall"][level] = round(float(flagged[positives, k].mean()), 4)
+        for source in sorted({r["source"] for r in rows} - {"statements"}):
+            mask = np.array([r["source"] == source for r in rows])
+            out["flag_rate"].setdefault(source, {})[level] = round(float(flagged[mask, k].mean()), 4)
+        below = is_statement & ~Y[:, k]
+        out["flag_rate"].setdefault("statements below the level", {})[level] = round(float(flagged[below, k].mean()), 4)
+    return out
+
+
+def _worst_rate(flagged, masks):
+    return max(flagged[m].mean() for m in masks)
+
+
+def choose_thresholds(probabilities, rule_levels, sources) -> dict:
+    """Per level, from the top down, the lowest threshold at which the combined detector (the rules'
+    level, or this model at this level or above) flags no more than FALSE_ALARM_TARGETS[level] of
+    any source of held-out ordinary talk, and of all of it together. A source too small to measure
+    a rate that low (fewer than 1/target rows: 20 held-out XSTest prompts cannot show 2%) counts
+    only within the whole. Recall is what it is, and is reported."""
+    negatives = sources != "statements"
+    names = sorted(set(sources[negatives]))
+    thresholds, above = {}, np.zeros(negatives.sum(), bool)
+    for k in reversed(range(len(message_model.GRADED))):
+        level, target = message_model.GRADED[k], FALSE_ALARM_TARGETS[message_model.GRADED[k]]
+        if target is None:
+            thresholds[level] = 1.0
+            above = above | (rule_levels[negatives] >= k + 1)
+            continue
+        masks = [np.ones(negatives.sum(), bool)] + [
+            m for m in (sources[negatives] == name for name in names) if m.sum() * target >= 1]
+        scores = probabilities[negatives, k]
+        base = above | (rule_levels[negatives] >= k + 1)
+        candidates = np.unique(scores)
+        lo, hi = 0, len(candidates)  # smallest index whose threshold keeps to the target; len: none does
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if _worst_rate(base | (scores >= candidates[mid]), masks) <= target:
+                hi = mid
+            else:
+                lo = mid + 1
+        # Between the highest score of ordinary talk let through and the next one up.
+        t = float(np.nextafter(candidates[lo - 1], 1.0)) if 0 < lo < len(candidates) else (
+            float(candidates[0]) if lo == 0 else 1.0)
+        thresholds[level] = t
+        above = base | (scores >= t)
+    return {level: thresholds[level] for level in message_model.GRADED}
+
+
+def train(data_dir: Path, out: Path, log=print) -> dict:
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    started = time.monotonic()
+    rows = training_rows(data_dir, log)
+    texts = [r["text"] for r in rows]
+    Y = targets(rows)
+    is_statement = np.array([r["source"] == "statements" for r in rows])
+    rule_levels = np.array([LEVELS.index(run_rules(t)["level"]) for t in texts])
+    folds = StratifiedGroupKFold(DEV_FOLDS, shuffle=True, random_state=SEED)
+    fit_rows, dev = next(folds.split(texts, Y.sum(axis=1), [r["group"] for r in rows]))
+    log(f"thresholds: fitting on {len(fit_rows)} rows, choosing on {len(dev)} held-out rows (other templates and conversations)")
+    tuned, coef, intercept = finetune([texts[i] for i in fit_rows], Y[fit_rows], is_statement[fit_rows], log)
+    dev_probabilities = predict(tuned, coef, intercept, [texts[i] for i in dev])
+    sources = np.array([rows[i]["source"] for i in dev])
+    thresholds = choose_thresholds(dev_probabilities, rule_levels[dev], sources)
+    dev_rows = [rows[i] for i in dev]
+    figures_dev = figures(dev_probabilities, Y[dev], dev_rows, thresholds, rule_levels[dev])
+    for level in message_model.GRADED:
+        rates = ", ".join(f"{s} {figures_dev['flag_rate'][s][level]:.3f}" for s in figures_dev["flag_rate"])
+        log(f"held out, at {level:8} threshold {thresholds[level]:.3f}: recall {figures_dev['recall'][level]:.3f}; flagged: {rates}")
+    log(f"final fit on all {len(rows)} rows ({time.monotonic() - started:.0f} s)")
+    tuned, coef, intercept = finetune(texts, Y, is_statement, log)
+    sample = texts[:: max(1, len(texts) // 40)][:40]
+    meta = {
+        "version": VERSION,
+        "encoder": crisis_encoder.NAME,
+        "trained_on": "statements.py split=train; SAD train; XSTest safe prompts, train half; ESConv train+valid seekers and supporters; AnnoMI train transcripts",
+        "n_rows": len(rows),
+        "n_by_level": {level: sum(r["level"] == level for r in rows) for level in LEVELS},
+        "n_by_source": {s: sum(r["source"] == s for r in rows) for s in sorted({r["source"] for r in rows})},
+        "tuned_layers": TUNED_LAYERS, "epochs": EPOCHS, "batch": BATCH, "max_train_tokens": MAX_TRAIN_TOKENS,
+        "learning_rates": LEARNING_RATES, "seed": SEED, "dev_folds": DEV_FOLDS, "false_alarm_targets": FALSE_ALARM_TARGETS,
+        "thresholds": thresholds, "held_out": figures_dev,
+        "sample": sample,
+        "sample_probabilities": predict(tuned, coef, intercept, sample).round(4).tolist(),
+    }
+    # The held-out scores travel with the model, so its thresholds can be checked and re-derived.
+    held_out = {"dev_probabilities": dev_probabilities.astype(np.float32), "dev_rule_levels": rule_levels[dev],
+                "dev_levels": np.array([LEVELS.index(r["level"]) for r in dev_rows]), "dev_sources": sources}
+    message_model.save(out, coef, intercept, tuned, meta, held_out)
+    log(f"wrote {out} in {time.monotonic() - started:.0f} s")
+    return meta

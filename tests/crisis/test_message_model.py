@@ -1,0 +1,116 @@
+"""The message-level crisis model: how it reads a message, its artifact, and that retraining
+reproduces it (docs/crisis.md, "The message model")."""
+
+import json
+
+import numpy as np
+import pytest
+from django.conf import settings
+
+from modelserve.crisis import check, message_model
+from modelserve.crisis.levels import at_least
+
+ARTIFACT = message_model.ARTIFACT_DIR / f"{message_model.NAME}.npz"
+
+
+def test_the_artifact_is_small_and_holds_no_pickle():
+    assert ARTIFACT.stat().st_size < 10 * 1024 * 1024
+    with np.load(ARTIFACT, allow_pickle=False) as stored:
+        assert stored["coef"].shape == (4, 384) and stored["intercept"].shape == (4,)
+        tuned = [name for name in stored.files if name.startswith(message_model.TUNED)]
+    assert tuned and all(".layer.4." in name or ".layer.5." in name for name in tuned)
+    meta = json.loads(ARTIFACT.with_suffix(".json").read_text())
+    assert set(meta["thresholds"]) == {"low", "moderate", "high", "imminent"}
+
+
+def test_a_disclosure_inside_a_longer_message_is_found_and_quoted():
+    text = ("Work was the same as ever and my sister rang about Christmas. I've got a stash of tablets hidden "
+            "in my wardrobe for when I decide to go. Anyway, how was your week?")
+    result = check(text)
+    assert at_least(result["level"], "high"), result
+    quoted = [item for item in result["evidence"] if item["detector"] == "message"]
+    assert quoted and "tablets" in quoted[0]["text"] and "Christmas" not in quoted[0]["text"]
+    assert text[quoted[0]["start"]:quoted[0]["end"]] == quoted[0]["text"]
+
+
+def test_a_sentence_reads_the_same_alone_or_after_small_talk():
+    """Each sentence is read on its own, as the model was trained, not pooled from its context."""
+    model = message_model.get()
+    alone = model.score("I've got a stash of tablets hidden in my wardrobe for when I decide to go.")
+    after = model.score("My sister rang about Christmas. I've got a stash of tablets hidden in my wardrobe for "
+                        "when I decide to go.")
+    assert alone["level"] == after["level"] and at_least(alone["level"], "high")
+
+
+def test_long_text_is_read_in_chunks_whose_pieces_point_into_it():
+    model = message_model.get()
+    sentence = "I went to the shops and then I came home and made a cup of tea."
+    text = " ".join([sentence] * 40) + " I have decided how I will kill myself and I have the rope."
+    pieces = model.encoder.pieces(text)
+    assert len(pieces.texts) == len(pieces.spans) == len(pieces.vectors)
+    assert all(text[start:end] == piece for piece, (start, end) in zip(pieces.texts, pieces.spans))
+    assert np.allclose(np.linalg.norm(pieces.vectors, axis=1), 1.0, atol=1e-4)
+    # The disclosure at the end, far past the first chunk, still counts.
+    assert at_least(check(text)["level"], "high")
+
+
+def test_a_one_sentence_message_is_one_piece_and_scores_as_it_was_trained():
+    model = message_model.get()
+    text = "I keep thinking about ending my life"
+    pieces = model.encoder.pieces(text)
+    assert pieces.texts == [text]
+    assert np.allclose(pieces.vectors[0], model.encoder.encode([text])[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😭😭😭", "\u0301\u0301", "a" * 5000])
+def test_odd_text_gets_a_score(text):
+    result = message_model.get().score(text)
+    assert result["level"] in ("none", "low", "moderate", "high", "imminent")
+
+
+def test_thresholds_keep_each_source_of_ordinary_talk_under_its_false_alarm_target():
+    from modelserve.crisis.message_train import FALSE_ALARM_TARGETS, choose_thresholds
+
+    rng = np.random.RandomState(0)
+    probabilities = np.sort(rng.rand(3000, 4), axis=1)[:, ::-1]  # P(>= low) >= ... >= P(>= imminent)
+    sources = np.array(["sad"] * 1000 + ["esconv"] * 1900 + ["statements"] * 100)
+    rule_levels = np.zeros(3000, int)
+    rule_levels[:2] = 2  # the rules flag two ordinary sentences at moderate
+    thresholds = choose_thresholds(probabilities, rule_levels, sources)
+    levels = list(thresholds)
+    assert thresholds["imminent"] == 1.0  # not graded by the model (FALSE_ALARM_TARGETS)
+    for k, level in enumerate(levels):
+        if FALSE_ALARM_TARGETS[level] is None:
+            continue
+        flagged = rule_levels >= k + 1
+        for j in range(k, 4):
+            flagged |= probabilities[:, j] >= thresholds[levels[j]]
+        for source in ("sad", "esconv"):
+            rate = flagged[sources == source].mean()
+            assert rate <= FALSE_ALARM_TARGETS[level], (level, source, rate)
+        # Lowest such threshold: one step lower would break the target for some source.
+        lower = flagged | (probabilities[:, k] >= thresholds[level] - 1e-3)
+        assert max(lower[sources == s].mean() for s in ("sad", "esconv")) > FALSE_ALARM_TARGETS[level]
+    # Where the rules and the higher levels already use up a level's allowance, the model adds nothing there.
+    rule_levels[:1000:50] = 2
+    assert choose_thresholds(probabilities, rule_levels, sources)["moderate"] == 1.0
+
+
+def test_retraining_reproduces_the_committed_model(tmp_path):
+    """Two fine-tuning runs on 2 cores: about 15 minutes. Bit for bit on one machine; another CPU's
+    arithmetic differs in the last bits, which over 700 optimiser steps moves scores a little."""
+    from modelserve.crisis.message_train import train
+
+    committed = json.loads(ARTIFACT.with_suffix(".json").read_text())
+    meta = train(settings.PIXEL_DATA_DIR, tmp_path, log=lambda line: None)
+    assert meta["n_by_source"] == committed["n_by_source"] and meta["sample"] == committed["sample"]
+    assert np.allclose(meta["sample_probabilities"], committed["sample_probabilities"], atol=0.05, rtol=0)
+    for level in committed["thresholds"]:
+        assert abs(meta["held_out"]["recall"][level] - committed["held_out"]["recall"][level]) <= 0.03
+        for source, rates in committed["held_out"]["flag_rate"].items():
+            assert abs(meta["held_out"]["flag_rate"][source][level] - rates[level]) <= 0.02, (source, level)
+    # The retrained artifact loads and grades like the committed one.
+    fresh, ours = message_model.load(tmp_path), message_model.get()
+    texts = ["I want to die", "we had a picnic", "Have you thought about ending your life?",
+             "I've saved up my pills for when I do it"]
+    assert [fresh.score(t)["level"] for t in texts] == [ours.score(t)["level"] for t in texts]
