@@ -21,7 +21,7 @@ from .rules import CATEGORIES, RISK_CATEGORIES
 
 __all__ = ["LEVELS", "at_least", "CATEGORIES", "RISK_CATEGORIES", "RULES_VERSION", "check", "is_crisis", "rules_flagged"]
 
-RULES_VERSION = "rules-2"
+RULES_VERSION = "rules-3"  # 3: "of myself", "stabilize", "live with", "my own" no longer read as risk
 # The Gaur post model was trained on Reddit posts (median 50 words, crisis posts 87) and, on short
 # messages, flags everyday stress; from this length on it reads a message too (docs/crisis.md).
 LONG_POST_WORDS = 60
@@ -101,7 +101,15 @@ def check(text: str, *, speaker: str = "client", model_path=None, message_model_
             versions.append(model.meta["version"])
             if ml >= model.threshold:
                 detectors.append("ml")
-                level = _raise(level, "moderate" if ml >= model.threshold_moderate else "low")
+                # Alone, the post model's score says a post reads like those of at-risk Reddit
+                # authors, which is "low": over its higher threshold it flagged 0.24% of real client
+                # turns in the training-side counselling sets (ESConv train/valid, AnnoMI train) that
+                # neither other detector found, and its moderate did not tell r/SuicideWatch from
+                # r/depression (issue 15). It reaches moderate only when the rules or the message
+                # model also see risk in the same message. Without the message model (failed, or
+                # left out to compare with the detector before it) it grades alone, as it did.
+                corroborated = message is None or LEVELS.index(level) >= LEVELS.index("low")
+                level = _raise(level, "moderate" if ml >= model.threshold_moderate and corroborated else "low")
         except Exception:  # noqa: BLE001
             log.exception("crisis ML model failed")
             versions.append("no-ml")

@@ -47,6 +47,25 @@ def test_the_post_model_reads_long_posts_and_can_raise_the_level_to_low():
     assert "ml" in result["detectors"] and LEVELS.index(result["level"]) >= 1
 
 
+# A factual question about treatment, in the words of the Reddit depression posts the post model learnt from.
+TREATMENT_POST = ("Does anyone else with depression find therapy exhausting? I go every Tuesday, I talk about my "
+                  "childhood and my depression, my anxiety, my meds, and I come home drained. My psychiatrist says "
+                  "it's normal for the first few months. I have been on antidepressants for two years. I'm just "
+                  "wondering how other people with depression handle the week after a hard session and what helps.")
+
+
+def test_the_post_model_alone_gives_low_and_moderate_only_with_another_detector():
+    model = crisis_model.get()
+    alone = check(TREATMENT_POST)
+    assert alone["scores"]["ml"] >= model.threshold_moderate, "pick a post over the higher threshold"
+    assert alone["level"] == "low" and alone["detectors"] == ["ml"], alone
+    # Read the way the detector read it before the message model, the post model grades alone.
+    assert check(TREATMENT_POST, use_message_model=False)["level"] == "moderate"
+    # The rules rate a past wish low (past_ideation): a second detector that sees some risk.
+    corroborated = check(TREATMENT_POST + " A few years ago I used to think about killing myself.")
+    assert corroborated["level"] == "moderate" and "ml" in corroborated["detectors"], corroborated
+
+
 def test_the_post_model_does_not_read_a_short_message():
     result = check("work is killing me and my boss is a nightmare, so stressed")
     assert result["scores"]["ml"] is None and "ml" not in result["detectors"]

@@ -16,6 +16,10 @@ EXPLICIT = [
     "I am going to kill myself tonight.",  # uncontracted: once missed as intent
     "I am about to end it all.",
     "I'm going to kill myself.",
+    "im gonna off myself",  # slang "off", kept when "of" stopped matching it
+    "I'll off myself if it happens again.",
+    "I stabbed myself in the leg last night.",
+    "I planned out how I would do it.",
     "I will end my life this weekend.",
     "I've decided to end it all.",
     "I have a plan to kill myself.",
@@ -99,6 +103,19 @@ def test_the_act_with_a_time_or_under_way_is_imminent(text):
     "I'm going to cut the cake.",
     "I want to cut my hair short.",
     "I'm going to stop living in the past.",
+    # "off" is squeezed to "of" before matching, so "I'm proud of myself" once read as "I'm going to
+    # off myself" (imminent), and "stabilize" as "stab".
+    "I'm proud of myself for going.",
+    "I'm so ashamed of myself.",
+    "I'm tired of my life in this town.",
+    "I need to take care of myself.",
+    "I'm trying to stabilize myself before the baby comes.",
+    "Whilst it hurts to think about him being dead, I think about him every day.",
+    "I'm not sure if I want to live with my auntie.",
+    "I don't want to live with my parents any more.",
+    "I need to take my own advice.",
+    "I daytrade a bit myself too.",
+    "I had my whole life planned out and it was going to end in a long marriage.",
 ])
 def test_ordinary_plans_that_share_the_words_are_not_risk(text):
     assert run(text)["level"] == "none", run(text)
