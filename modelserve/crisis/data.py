@@ -139,12 +139,30 @@ def counselling_client_turns(data_dir: Path) -> list[dict]:
 # How many turns of each real source the message model learns from as ordinary talk: enough to
 # cover how people write, few enough that a retrain (two fine-tuning runs on 2 cores) stays near 15 minutes.
 NEGATIVE_CAPS = {"esconv-seeker": 3000, "esconv-supporter": 1500, "annomi-client": 1500, "annomi-therapist": 1500}
+# The next turns of each source, which the fit never reads: the message model's thresholds are
+# chosen on them (message_train.py), so that its false-alarm targets are measured on talk it did not learn.
+CALIBRATION_CAPS = {"esconv-seeker": 2000, "esconv-supporter": 500, "annomi-client": 1000, "annomi-therapist": 500}
 
 
-def _capped(items, cap, source):
-    # The same turns on every run: the smallest hashes of their keys.
-    items = sorted(items, key=lambda kv: hashlib.sha256(f"{source}:{kv[0]}".encode()).hexdigest())
-    return items[:cap]
+def _by_hash(items, source):
+    # The same order on every run: by the hashes of the items' keys.
+    return sorted(items, key=lambda kv: hashlib.sha256(f"{source}:{kv[0]}".encode()).hexdigest())
+
+
+def _counselling_turns(data_dir: Path) -> dict:
+    """{source: [(group, text), ...] in hash order} for the training side of ESConv and AnnoMI."""
+    esconv = [data_dir / "esconv" / f"{split}.jsonl" for split in ("train", "valid")]
+    annomi = data_dir / "annomi" / "AnnoMI-simple.csv"
+    _require(*esconv, annomi)
+    out = {}
+    for speaker, source in (("usr", "esconv-seeker"), ("sys", "esconv-supporter")):
+        items = [((path.stem, n, i), text) for path in esconv for n, i, text in _esconv_turns(path, speaker)]
+        out[source] = [(f"esconv-{key[0]}-{key[1]}", text) for key, text in _by_hash(items, source)]
+    for interlocutor in ("client", "therapist"):
+        source = f"annomi-{interlocutor}"
+        items = [((t, u), text) for t, u, text in _annomi_turns(annomi, interlocutor, "train")]
+        out[source] = [(f"annomi-{key[0]}", text) for key, text in _by_hash(items, source)]
+    return out
 
 
 def training_negatives(data_dir: Path) -> list[dict]:
@@ -154,18 +172,19 @@ def training_negatives(data_dir: Path) -> list[dict]:
     (the supporters and therapists are the questions and reflections a trainee also writes).
     Rows: {"text", "group", "source"}; GROUP keeps a conversation in one cross-validation fold."""
     data_dir = Path(data_dir)
-    esconv = [data_dir / "esconv" / f"{split}.jsonl" for split in ("train", "valid")]
-    annomi = data_dir / "annomi" / "AnnoMI-simple.csv"
-    _require(*esconv, annomi)
     rows = [{"text": r["text"], "group": r["user"], "source": "sad"} for r in sad_sentences(data_dir, "train")]
     rows += [{"text": r["text"], "group": r["user"], "source": "xstest"} for r in xstest_safe_prompts(data_dir, "train")]
-    for speaker, source in (("usr", "esconv-seeker"), ("sys", "esconv-supporter")):
-        items = [((path.stem, n, i), text) for path in esconv for n, i, text in _esconv_turns(path, speaker)]
-        rows += [{"text": text, "group": f"esconv-{key[0]}-{key[1]}", "source": source}
-                 for key, text in _capped(items, NEGATIVE_CAPS[source], source)]
-    for interlocutor in ("client", "therapist"):
-        source = f"annomi-{interlocutor}"
-        items = [((t, u), text) for t, u, text in _annomi_turns(annomi, interlocutor, "train")]
-        rows += [{"text": text, "group": f"annomi-{key[0]}", "source": source}
-                 for key, text in _capped(items, NEGATIVE_CAPS[source], source)]
+    for source, items in _counselling_turns(data_dir).items():
+        rows += [{"text": text, "group": group, "source": source} for group, text in items[:NEGATIVE_CAPS[source]]]
+    return rows
+
+
+def calibration_negatives(data_dir: Path) -> list[dict]:
+    """Training-side counselling turns after the ones training_negatives takes (CALIBRATION_CAPS
+    of each source), as rows like its own. No `test` split is read."""
+    rows = []
+    for source, items in _counselling_turns(Path(data_dir)).items():
+        start = NEGATIVE_CAPS[source]
+        rows += [{"text": text, "group": group, "source": source}
+                 for group, text in items[start:start + CALIBRATION_CAPS[source]]]
     return rows

@@ -3,10 +3,10 @@ layers fine-tuned on this task) and one logistic output per level threshold, P(l
 P(>= moderate), P(>= high), P(>= imminent).
 
 It reads a chat message the way a supervisor would, as a whole and sentence by sentence, so a
-disclosure in the second sentence of a longer message is not averaged away: the message, each
-sentence and each pair of neighbouring sentences are scored (encoder.Encoder.pieces), and the
-highest score at each level counts. A level is reached when its probability passes the threshold chosen at training time
-(message_train.py, from out-of-fold figures on the training split only).
+disclosure in the second sentence of a longer message is not averaged away: the message and each
+sentence are scored (encoder.Encoder.pieces), and the highest score at each level counts. A level
+is reached when its probability passes the threshold chosen at training time (message_train.py,
+on training-side talk the shipped model never read, read the same way).
 
 The artifact (artifact/message_model.npz + .json) holds the fine-tuned layers (float16), the output
 weights and the thresholds; the rest of the encoder comes from its pinned package. Stored without
@@ -55,13 +55,29 @@ class MessageModel:
         reached = [level for level, p, t in zip(GRADED, probabilities, self.thresholds) if p >= t]
         return reached[-1] if reached else "none"
 
-    def score(self, text: str, encoder=None) -> dict:
-        """{"level", "probabilities": {level: p}, "span": (start, end) of the piece to quote or None}."""
+    def _pieces(self, text, encoder=None):
+        """(pieces, P(>= level) of each piece); a piece addressed to another person scores 0."""
         pieces = (encoder or self.encoder).pieces(text)
         if not pieces.texts:
-            return {"level": "none", "probabilities": dict.fromkeys(GRADED, 0.0), "span": None}
+            return pieces, np.zeros((0, len(GRADED)))
         probs = self.probabilities(pieces.vectors.astype(np.float64))
         probs[[addressed_to_another(piece) for piece in pieces.texts]] = 0.0
+        return pieces, probs
+
+    def read(self, texts) -> np.ndarray:
+        """For each text, the highest P(>= level) over its pieces: what score() grades, one row a text."""
+        out = np.zeros((len(texts), len(GRADED)))
+        for i, text in enumerate(texts):
+            _, probs = self._pieces(text)
+            if len(probs):
+                out[i] = probs.max(axis=0)
+        return out
+
+    def score(self, text: str, encoder=None) -> dict:
+        """{"level", "probabilities": {level: p}, "span": (start, end) of the piece to quote or None}."""
+        pieces, probs = self._pieces(text, encoder)
+        if not pieces.texts:
+            return {"level": "none", "probabilities": dict.fromkeys(GRADED, 0.0), "span": None}
         best = probs.max(axis=0)
         level = self.level_from(best)
         # The piece to quote: the one that carried the highest level reached.

@@ -96,6 +96,31 @@ def test_thresholds_keep_each_source_of_ordinary_talk_under_its_false_alarm_targ
     assert choose_thresholds(probabilities, rule_levels, sources)["moderate"] == 1.0
 
 
+def test_the_committed_thresholds_come_from_talk_the_model_never_read():
+    """The shipped model's own scores on the calibration talk (training-side turns beyond what it was
+    fitted on) give back its thresholds, and at them no source is flagged over its target."""
+    from modelserve.crisis.data import calibration_negatives
+    from modelserve.crisis.message_train import FALSE_ALARM_TARGETS, choose_thresholds, flag_rates, training_rows
+
+    meta = json.loads(ARTIFACT.with_suffix(".json").read_text())
+    with np.load(ARTIFACT, allow_pickle=False) as stored:
+        probabilities = stored["calibration_probabilities"].astype(np.float64)
+        rule_levels, sources = stored["calibration_rule_levels"], stored["calibration_sources"]
+    thresholds = choose_thresholds(probabilities, rule_levels, sources)
+    assert thresholds == pytest.approx(meta["thresholds"], abs=1e-6)
+    for source, rates in flag_rates(probabilities, rule_levels, sources, thresholds).items():
+        for level, target in FALSE_ALARM_TARGETS.items():
+            # A source too small to show the target counts only within the whole (choose_thresholds).
+            if target is not None and (sources == source).sum() * target >= 1:
+                assert rates[level] <= target, (source, level, rates[level])
+    # None of the calibration talk was fitted: the turns beyond the training rows, and the held-out
+    # fold's ordinary talk, which is exactly what the final fit left out of the training rows.
+    trained = {row["text"] for row in training_rows(settings.PIXEL_DATA_DIR, log=lambda line: None)}
+    extra = [r["text"] for r in calibration_negatives(settings.PIXEL_DATA_DIR) if r["text"] not in trained]
+    assert len(extra) > 3000 and meta["n_calibration"] == len(sources)
+    assert meta["n_fitted"] + (meta["n_calibration"] - len(extra)) == meta["n_rows"]
+
+
 def test_retraining_reproduces_the_committed_model(tmp_path):
     """Two fine-tuning runs on 2 cores: about 15 minutes. Bit for bit on one machine; another CPU's
     arithmetic differs in the last bits, which over 700 optimiser steps moves scores a little."""

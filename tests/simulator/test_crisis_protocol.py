@@ -76,11 +76,12 @@ async def test_client_flag_reaches_supervisors_and_never_the_trainee(live_sessio
 
 
 def test_by_default_a_client_at_low_is_recorded_but_not_flagged(live_session, certified_trainee, settings):
-    """The default flag level (docs/crisis.md, "The client flag level"): a passive wish is kept on the
-    message for the recording, and only active thoughts and above interrupt a supervisor."""
+    """The default flag level (docs/crisis.md, "The client flag level"): a low message (here past
+    ideation) is kept on the message for the recording, and only active thoughts and above
+    interrupt a supervisor."""
     assert settings.PIXEL_CRISIS_CLIENT_FLAG_LEVEL == settings.PIXEL_CRISIS_CLIENT_FLAG_DEFAULT == "moderate"
     asked, _ = actions.do_post_trainee_message(certified_trainee, live_session, "t1", "How have the mornings been?")
-    passive = client_says(live_session, asked.seq, "Some mornings I wish I just wouldn't wake up.")
+    passive = client_says(live_session, asked.seq, "Years ago at uni I used to think about killing myself, but not for a long time now.")
     assert do_check_message(passive.pk).crisis_level == "low"
     assert not AuditEvent.objects.filter(event_type=AuditEvent.CRISIS_FLAG).exists()
     asked, _ = actions.do_post_trainee_message(certified_trainee, live_session, "t2", "Tell me more about that.")

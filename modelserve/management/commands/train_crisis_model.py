@@ -27,7 +27,9 @@ class Command(BaseCommand):
             if message:
                 meta = train_message_model(settings.PIXEL_DATA_DIR, out or message_model.ARTIFACT_DIR, log=log)
                 for level, recall in meta["held_out"]["recall"].items():
-                    log(f"held out, at {level:8} recall {recall:.3f} threshold {meta['thresholds'][level]:.3f}")
+                    rates = ", ".join(f"{source} {r[level]:.3f}" for source, r in meta["calibration_flag_rate"].items())
+                    log(f"{level:8} threshold {meta['thresholds'][level]:.3f}: calibration talk flagged {rates}; "
+                        f"held-out recall {recall:.3f}")
                 return
             meta = train(data or gaur_posts(settings.PIXEL_DATA_DIR), out or crisis_model.ARTIFACT_DIR, log=log)
         except DataError as e:
