@@ -134,14 +134,13 @@ def figures(probabilities, Y, rows, thresholds, rule_levels) -> dict:
     """The combined detector (rules or this model) on held-out ROWS: recall per level on the
     statements, and the flag rate per level on each source of ordinary talk."""
     flagged = _flagged(probabilities, rule_levels, thresholds)
-    is_statement = np.array([r["source"] == "statements" for r in rows])
-    out = {"recall": {}, "flag_rate": {}}
+    sources = np.array([r["source"] for r in rows])
+    is_statement = sources == "statements"
+    out = {"recall": {}, "flag_rate": flag_rates(probabilities[~is_statement], rule_levels[~is_statement],
+                                                 sources[~is_statement], thresholds)}
     for k, level in enumerate(message_model.GRADED):
         positives = is_statement & Y[:, k]
         out["recall"][level] = round(float(flagged[positives, k].mean()), 4)
-        for source in sorted({r["source"] for r in rows} - {"statements"}):
-            mask = np.array([r["source"] == source for r in rows])
-            out["flag_rate"].setdefault(source, {})[level] = round(float(flagged[mask, k].mean()), 4)
         below = is_statement & ~Y[:, k]
         out["flag_rate"].setdefault("statements below the level", {})[level] = round(float(flagged[below, k].mean()), 4)
     return out
