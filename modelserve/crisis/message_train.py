@@ -35,7 +35,7 @@ from .levels import LEVELS
 from .rules import run as run_rules
 from .statements import statements
 
-VERSION = "crisis-msg-2"  # 2: thresholds calibrated on the shipped model (message_train step 5)
+VERSION = "crisis-msg-3"  # 3: recalibrated with the rules-4 levels (message_train step 5)
 # The most of each source of held-out ordinary talk a level may flag (issue 15's goals: at most 2%
 # at the client flag level, 0.5% at moderate); the thresholds are the lowest that keep to them.
 # None: the model does not grade that level. Imminent pauses a real trainee's session, and held out

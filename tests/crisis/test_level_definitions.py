@@ -61,7 +61,6 @@ EXAMPLES = {
 
 KNOWN_MISSES = {
     "Sometimes I think everyone would manage fine if I wasn't around.": "burden talk without 'better off': none",
-    "I looked up how many paracetamol it would take to die.": "the rules know 'pills'/'tablets', not drug names; the model says low",
     # Calibrated to flag at most 2% of ordinary talk at low, the model's low threshold is 0.27; these score 0.1.
     "i just dont see the point of anything anymore": "hopelessness without a risk word: the model's P(low) 0.09",
     "I feel like I'm just dragging my family down.": "burden talk without 'better off': the model's P(low) 0.10",

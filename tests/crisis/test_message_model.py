@@ -36,9 +36,8 @@ def test_a_disclosure_inside_a_longer_message_is_found_and_quoted():
 def test_a_sentence_reads_the_same_alone_or_after_small_talk():
     """Each sentence is read on its own, as the model was trained, not pooled from its context."""
     model = message_model.get()
-    alone = model.score("I've got a stash of tablets hidden in my wardrobe for when I decide to go.")
-    after = model.score("My sister rang about Christmas. I've got a stash of tablets hidden in my wardrobe for "
-                        "when I decide to go.")
+    alone = model.score("I have a rope in the garage for when I'm ready.")
+    after = model.score("My sister rang about Christmas. I have a rope in the garage for when I'm ready.")
     assert alone["level"] == after["level"] and at_least(alone["level"], "high")
 
 

@@ -121,6 +121,59 @@ def test_ordinary_plans_that_share_the_words_are_not_risk(text):
     assert run(text)["level"] == "none", run(text)
 
 
+# Explicit acts said without "suicide" or "kill myself" (rules-4): each family was found missed on
+# the training statements; these wordings are our own, not the statements', so they check that a
+# rule reads the family and not one sentence.
+@pytest.mark.parametrize("text, category, level", [
+    ("I've been hiding my sleeping pills in a sock drawer for when the time comes.", "preparatory", "imminent"),
+    ("I ordered a bottle of paracetamol online so I can take them all at once", "preparatory", "imminent"),
+    ("I've rehomed the cat so she's looked after when I'm gone.", "preparatory", "imminent"),
+    ("I paid off my credit card so my sister won't have to deal with it after I'm dead.", "preparatory", "imminent"),
+    ("I wrote goodbye letters to my kids yesterday", "preparatory", "imminent"),
+    ("I figured out exactly how I'd do it.", "plan", "high"),
+    ("I tried to end my life three weeks ago.", "past_attempt", "high"),  # within three months
+    ("I stood at the edge of the bridge on Saturday.", "past_attempt", "high"),
+    ("I was sitting in my car with the engine running in the garage last night", "past_attempt", "high"),
+    ("My uncle keeps a rifle in the shed and I keep thinking about using it on myself.", "method", "high"),
+    ("I looked up how many paracetamol it would take to die.", "method", "high"),
+    ("I keep my sleeves down so nobody sees the new cuts", "self_harm", "high"),
+    ("I wear a hoodie so my dad can't see the burns", "self_harm", "moderate"),
+    ("I've thought about how I'd kill my ex", "harm_others", "high"),
+    ("He's hit me before and he's drinking again.", "abuse", "high"),
+    ("My partner won't let me see my friends.", "abuse", "moderate"),
+    ("I'm going to jump when everyone's asleep", "intent", "imminent"),
+    ("im on the bridge now", "preparatory", "imminent"),
+    ("I won't be here by morning", "intent", "imminent"),
+    ("I've just taken a whole packet of paracetamol", "past_attempt", "imminent"),
+    ("I'm driving to the reservoir tonight and I'm not coming back", "intent", "imminent"),
+    ("I've cut deeper than I wanted to and it won't stop bleeding", "self_harm", "imminent"),
+    ("ctb tonite", "intent", "imminent"),
+    ("I've had a bottle of wine and most of my pills, taking the rest now", "past_attempt", "imminent"),
+    ("Does anyone else think about dying a lot?", "suicidal_thoughts", "moderate"),
+    ("Dying seems like the only way out.", "suicidal_thoughts", "moderate"),
+    ("I keep thinking I should not be here", "suicidal_thoughts", "moderate"),
+])
+def test_explicit_acts_without_the_usual_words(text, category, level):
+    result = run(text)
+    assert category in result["categories"], result
+    assert result["level"] == level, result
+
+
+@pytest.mark.parametrize("text", [
+    "I just don't know how to do it, quitting is so hard.",  # once a "method" (high)
+    "What's the easiest way to do it?",
+    "I'm going to the beach after work and not coming back till late",
+    "I took the whole box of chocolates to work",
+    "I stood at the edge of the platform waiting for my train",
+    "I cut my hair again yesterday",
+    "My mum won't let me go out on school nights.",
+    "I write goodbye letters to my students every June",
+    "I'm not going to take the rest of the week off.",
+])
+def test_everyday_lines_beside_the_rules4_families_are_not_risk(text):
+    assert run(text)["level"] == "none", run(text)
+
+
 @pytest.mark.parametrize("text", EXPLICIT)
 def test_explicit_plan_intent_method_or_attempt_is_at_least_high(text):
     result = check(text)

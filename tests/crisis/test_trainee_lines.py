@@ -36,8 +36,7 @@ def test_no_scenario_script_line_raises_the_trainee_support_level():
     "I've been cutting myself again since last week",
     "Sorry, this is about me, not the client: I've been thinking about ending my life.",
     "i have the pills saved up for tonight",
-    pytest.param("I wrote goodbye letters to my kids yesterday", marks=pytest.mark.xfail(
-        strict=True, reason="known miss (issue 15 open): preparation without a risk word; rules none, model below moderate")),
+    "I wrote goodbye letters to my kids yesterday",
     "I went to the bridge last night to see how high it is",
     "tbh i wanna kms",
 ])
