@@ -60,10 +60,11 @@ EXAMPLES = {
 
 
 KNOWN_MISSES = {
-    "Sometimes I think everyone would manage fine if I wasn't around.": "burden talk without 'better off': none",
-    # Calibrated to flag at most 2% of ordinary talk at low, the model's low threshold is 0.27; these score 0.1.
-    "i just dont see the point of anything anymore": "hopelessness without a risk word: the model's P(low) 0.09",
-    "I feel like I'm just dragging my family down.": "burden talk without 'better off': the model's P(low) 0.10",
+    # Calibrated to flag at most 2% of ordinary talk at low, the model's low threshold is 0.69
+    # (crisis-msg-3); these score 0.2 to 0.5, and no rule reads them.
+    "Sometimes I think everyone would manage fine if I wasn't around.": "burden talk without 'better off': the model's P(low) 0.19",
+    "i just dont see the point of anything anymore": "hopelessness without a risk word: the model's P(low) 0.28",
+    "I feel like I'm just dragging my family down.": "burden talk without 'better off': the model's P(low) 0.46",
 }
 
 
