@@ -57,7 +57,7 @@ WHEN_PAST = ["last night", "yesterday", "on Sunday", "a couple of weeks ago"]
 SOON = ["tonight", "after this session", "when everyone's asleep"]
 PILLS = ["my pills", "my sleeping tablets", "a bottle of paracetamol", "all my meds"]
 
-TEMPLATES = [
+WRITTEN_1 = [
     # none: ordinary distress, idioms, the topic, denial
     T("idiom-killing", "none", "{thing} is killing me{tail}", {
         "thing": ["Work", "This deadline", "My back", "The commute", "Revision"], "tail": [" lol", ", honestly", ""]}),
@@ -414,6 +414,165 @@ TEMPLATES = [
         "risk": ["I've taken all the tablets", "I'm taking every pill I've got now while nobody can stop me"]}, True),
 ]
 
+# Written 2026-12-02, after the first batch had been measured: more wordings per level from the
+# same definitions, in other sentence shapes (conditionals, "part of me", lists of acts, texting
+# without pronouns), and ordinary talk that borrows their words. Split among themselves by the same
+# hash, so the first batch's held-out templates stay held out and the new ones add wordings that
+# no fit saw.
+WRITTEN_2 = [
+    # none
+    T("hn-dead-tired", "none", "{lead} I'm {dead} {why}", {
+        "lead": ["Honestly", "Sorry for the late reply,"], "dead": ["dead tired", "dead on my feet"],
+        "why": ["after the night shift", "after moving flat all weekend", "from the baby being up all night"]}),
+    T("hn-sleep-week", "none", "I could sleep for {time} {tail}", {
+        "time": ["a week", "a month", "a hundred years"], "tail": ["after that shift", "after this term", "honestly"]}),
+    T("hn-shoot-me", "none", "{lead}, {what} {why}", {
+        "lead": ["Someone shoot me", "Just put me out of my misery", "Send help"],
+        "what": ["I've got", "there's"], "why": ["three more meetings today", "another essay due tomorrow"]}),
+    T("hn-hang-out", "none", "{what} {when}{tail}", {
+        "what": ["Gonna hang out with the girls", "Going to hang the washing out", "Hanging the new shelves"],
+        "when": ["tonight", "after work", "this weekend"], "tail": ["", ", finally"]}),
+    T("hn-range", "none", "Went {what} with {who} {when}", {
+        "what": ["clay pigeon shooting", "to the shooting range", "fishing off the old bridge"],
+        "who": ["my dad", "the lads from work"], "when": ["on Saturday", "for his birthday"]}),
+    T("hn-meds-review", "none", "The {doc} is {changing} my {meds} because {why}", {
+        "doc": ["GP", "psychiatrist"], "changing": ["changing", "lowering the dose of"],
+        "meds": ["antidepressants", "sleeping tablets"], "why": ["they make me drowsy", "I've been doing better"]}),
+    T("hn-tether", "none", "I'm at the end of my {rope} with {who}{tail}", {
+        "rope": ["tether", "rope"], "who": ["my landlord", "the kids today", "this group project"],
+        "tail": ["", " lol"]}),
+    T("hn-game-killed", "none", "{who} {killed} me {where} {tail}", {
+        "who": ["My brother", "My little sister"], "killed": ["killed", "destroyed"],
+        "where": ["in Fortnite", "at Mario Kart"], "tail": ["again lol", "three times in a row"]}),
+    T("hn-starving", "none", "{lead} I'm {starving}, {what}", {
+        "lead": ["Honestly", "Omg"], "starving": ["starving", "going to die if I don't eat soon"],
+        "what": ["what's for tea?", "is the canteen still open?", "I skipped lunch"]}),
+    T("hn-goodbye-party", "none", "{lead} {event} {when}", {
+        "lead": ["We're throwing", "Can't wait for"],
+        "event": ["my leaving do", "Sam's goodbye party", "my last day at this job"], "when": ["on Friday", "next week"]}),
+    Q("q-means-home", "{lead}{q} {means} at home?", {
+        "lead": ["", "Can I check, "], "q": ["do you have", "is there"],
+        "means": ["any medication stored", "a gun", "anything you could use to hurt yourself"]}),
+    Q("q-scale", "{lead}how {strong} are the thoughts of {what} {when}?", {
+        "lead": ["On a scale of one to ten, ", "If you had to put a number on it, "], "strong": ["strong", "loud"],
+        "what": ["ending your life", "hurting yourself"], "when": ["today", "at the moment"]}),
+    Q("q-sounds-hopeless", "It {sounds} like {content}", {
+        "sounds": ["sounds", "seems"], "content": ["you've been carrying this on your own for a long time",
+                                              "part of you wonders whether it's worth going on",
+                                              "you've thought about how you would do it", "you feel everyone would cope better without you"]}),
+    # low
+    T("low-whats-point", "low", "{lead}what's the point of {what} any more{tail}", {
+        "lead": ["", "Honestly, ", "Some mornings I think "], "what": ["getting up", "any of it", "trying"],
+        "tail": ["", ", nothing changes"]}),
+    T("low-easier-gone", "low", "{lead}it would be {easier} if I {gone}", {
+        "lead": ["Sometimes I think ", "I can't help thinking "], "easier": ["easier for everyone", "simpler"],
+        "gone": ["just wasn't around", "wasn't here", "never woke up"]}),
+    T("low-died-sleep", "low", "If I died in my sleep {when}, {react}", {
+        "when": ["tonight", "one night"], "react": ["I'd honestly be relieved", "I wouldn't mind", "it'd be a relief"]}),
+    T("low-deserve-better", "low", "{who} deserve {better} than me{tail}", {
+        "who": ["My kids", "My wife", "My friends"], "better": ["better", "so much better", "someone better"],
+        "tail": ["", ", I just drag them down"]}),
+    T("low-not-worth", "low", "{what} {tail}", {
+        "what": ["life's not worth it anymore", "whats even the point of being alive", "tired of waking up every day"],
+        "tail": ["tbh", "fr", "honestly", ""]}),
+    T("low-nothing-left", "low", "{lead}I've given up on {what}, there's nothing left for me{tail}", {
+        "lead": ["", "Honestly "], "what": ["everything", "getting better", "the future"], "tail": ["", " here"]}),
+    T("low-costing", "low", "I'm just {costing} everyone {what}{tail}", {
+        "costing": ["costing", "taking from"], "what": ["money", "time", "energy"],
+        "tail": [", they'd manage better without me", ", they'd be fine if I was gone"]}),
+    # moderate
+    T("mod-cant-shake", "moderate", "I can't get the idea of {act} out of my head{tail}", {
+        "act": ["killing myself", "ending it all", "taking my own life"], "tail": ["", " lately", ", it's there all day"]}),
+    T("mod-fighting", "moderate", "I've been fighting the {urge} to {act} {when}", {
+        "urge": ["urge", "pull"], "act": ["end my life", "kill myself", "just end it"],
+        "when": ["all week", "every night", "since Friday"]}),
+    T("mod-sewerslide", "moderate", "{lead} {coded}{tail}", {
+        "lead": ["ngl", "idk", "ok so"], "coded": ["the sewerslide thoughts are back", "been having ctb thoughts again",
+                                               "the unalive thoughts wont stop"], "tail": ["", " help"]}),
+    T("mod-part-of-me", "moderate", "{lead}part of me {really} wants to {act}", {
+        "lead": ["", "Honestly ", "I hate saying it but "], "really": ["really", "seriously"],
+        "act": ["end it all", "kill myself", "die"]}),
+    T("mod-if-not-for", "moderate", "If it wasn't for {who}, I'd have {done} {when}", {
+        "who": ["my kids", "my mum", "the dog"], "done": ["killed myself", "ended it"],
+        "when": ["by now", "months ago", "a long time ago"]}),
+    T("mod-considering", "moderate", "I've been {seriously} considering {act}{tail}", {
+        "seriously": ["seriously", "actually"], "act": ["suicide", "ending my life", "killing myself"],
+        "tail": ["", " for the first time", " again"]}),
+    T("mod-think-suicidal", "moderate", "{lead}I think I'm {suicidal}{tail}", {
+        "lead": ["", "I don't know how to say this but ", "I need to tell someone, "],
+        "suicidal": ["suicidal", "becoming suicidal", "suicidal again"], "tail": ["", "."]}),
+    # high
+    T("high-noose-tied", "high", "I {tied} a noose {where} {when}{tail}", {
+        "tied": ["tied", "made"], "where": ["in the garage", "in my room"], "when": ["last week", "on Saturday"],
+        "tail": [", just to see if I could", " and I keep looking at it"]}, True),
+    T("high-counted", "high", "I've {counted} {pills} and {put} them {where}", {
+        "counted": ["counted out", "got together"], "pills": ["forty paracetamol", "all my old antidepressants"],
+        "put": ["put", "hidden"], "where": ["in a drawer", "in my bag for when I'm ready"]}, True),
+    T("high-will-funeral", "high", "I've {written} my will and {chosen} {what}{tail}", {
+        "written": ["written", "finished"], "chosen": ["chosen", "picked"],
+        "what": ["the songs for my funeral", "who gets my things"], "tail": ["", ", it's all sorted now"]}, True),
+    T("high-which-pills", "high", "I spent {when} {where} working out which {means} would {do}", {
+        "when": ["last night", "hours"], "where": ["online", "on forums"], "means": ["pills", "of my tablets"],
+        "do": ["kill me", "be enough"]}, True),
+    T("high-overdose-weeks", "high", "I took an overdose {when} and {after}", {
+        "when": ["last month", "six weeks ago", "a few weeks back"],
+        "after": ["ended up in A&E", "nobody knows", "I'm still not sure I'm glad it didn't work"]}, True),
+    T("high-which-bridge", "high", "I know {exactly} {which} I'd {go}", {
+        "exactly": ["exactly", ""], "which": ["which bridge", "which car park roof", "which stretch of the railway"],
+        "go": ["go to", "use"]}, True),
+    T("high-picturing", "high", "I keep {picturing} myself {act}{tail}", {
+        "picturing": ["picturing", "imagining"],
+        "act": ["stepping in front of a train", "jumping off the multi-storey", "taking all my tablets"],
+        "tail": ["", ", it's almost calming"]}, True),
+    T("high-scratching", "high", "{when} I've been {act} {until}", {
+        "when": ["This week", "Since Monday", "Every night lately"],
+        "act": ["scratching my arms", "burning my legs with a lighter", "hitting myself"], "until": ["till they bleed", "so it hurts"]}, True),
+    T("high-harm-if", "high", "If {he} {comes} {again} I'm going to {act}", {
+        "he": ["he", "my ex"], "comes": ["comes near me", "turns up"], "again": ["again"],
+        "act": ["kill him", "stab him", "hurt him badly, I've got a knife"]}),
+    T("high-abuse-home", "high", "{who} {does} {when}", {
+        "who": ["Dad", "My mum's boyfriend", "My stepmum"], "does": ["throws things at me", "grabs me by the neck", "locks me out"],
+        "when": ["when he's angry", "most weekends"]}),
+    T("high-saving-texting", "high", "{what} {tail}", {
+        "what": ["been saving my sertraline for a while now", "got enough of my nans tablets saved up",
+                 "bought the stuff i need off the internet"], "tail": ["nearly enough", "for when i do it", "just need a night on my own"]}, True),
+    T("high-farewell-rounds", "high", "I {went} to see {who} {when} to say a proper goodbye{tail}", {
+        "went": ["went round", "made a point"], "who": ["everyone", "my best mate"],
+        "when": ["this weekend", "yesterday"], "tail": ["", ", they don't know it's the last time"]}, True),
+    T("high-put-back", "high", "I held {means} in my hand {when} and {put}", {
+        "means": ["all the pills", "the blade", "the rope"], "when": ["last night", "on Sunday"],
+        "put": ["put them back at the last second", "couldn't quite do it", "sat there for an hour"]}, True),
+    T("high-method-texting", "high", "{what} {tail}", {
+        "what": ["thinking abt jumping off the car park roof", "keep looking up how much paracetamol it takes",
+                 "been staring at the train tracks on my way home thinking about it"], "tail": ["fr", "ngl", "every day", ""]}, True),
+    # imminent
+    T("imm-note-left", "imminent", "I've left {note} {where} and I'm {going}", {
+        "note": ["a note", "a letter for my mum"], "where": ["on the kitchen table", "on my bed"],
+        "going": ["going to the bridge now", "heading out to do it", "doing it tonight"]}, True),
+    T("imm-tonights-night", "imminent", "{lead}, {means}{tail}", {
+        "lead": ["Tonight's the night", "It's happening tonight"],
+        "means": ["the pills are all counted out", "I've got the rope ready", "everything's ready"],
+        "tail": ["", ". Thank you for trying"]}, True),
+    T("imm-done-something", "imminent", "I've done something stupid, I {took} {what} {when}", {
+        "took": ["took", "swallowed"], "what": ["a load of pills", "everything in the medicine box", "two packets of paracetamol"],
+        "when": ["about an hour ago", "twenty minutes ago", "before I messaged you"]}, True),
+    T("imm-station", "imminent", "I'm at the station{and}, {tail}", {
+        "and": ["", " on my own"], "tail": ["I'm going to step in front of the next train", "next fast train and that's it",
+                                          "I'm not getting on the train, I'm going under it"]}, True),
+    T("imm-rope-up", "imminent", "The {rope} is {up} {where}{tail}", {
+        "rope": ["rope", "noose"], "up": ["up", "tied"], "where": ["in the garage", "on the banister"],
+        "tail": [". I'm ready", " and everyone's out"]}, True),
+    T("imm-harm-now", "imminent", "{who}'s {asleep} and I've got {means}{tail}", {
+        "who": ["He", "My stepdad"], "asleep": ["asleep upstairs", "passed out on the sofa"],
+        "means": ["the knife", "a hammer"], "tail": [". I'm going to do it", ", tonight he pays for it"]}),
+    T("imm-love-you-all", "imminent", "{bye} {tail}", {
+        "bye": ["love u all, im sorry", "tell my mum i love her", "sorry for everything"],
+        "tail": ["ive taken them all", "its done now", "im doing it now"]}, True),
+    T("imm-last-thing", "imminent", "This is the last thing I'll {ever} {write}{tail}", {
+        "ever": ["ever", ""], "write": ["write", "say to anyone"], "tail": ["", ", thank you for trying", ", I'm going now"]}),
+]
+TEMPLATES = WRITTEN_1 + WRITTEN_2
+
 
 def _test_ids(templates):
     # Per level, so that every level is measured on wordings it was not fitted on.
@@ -424,7 +583,8 @@ def _test_ids(templates):
     return chosen
 
 
-_TEST_IDS = _test_ids(TEMPLATES)
+# Each batch split on its own: adding templates never moves a measured one into training.
+_TEST_IDS = _test_ids(WRITTEN_1) | _test_ids(WRITTEN_2)
 
 
 def _variants(text):
@@ -437,8 +597,10 @@ def _variants(text):
 
 
 def statements(split=None):
-    """[{"text", "level", "template", "explicit", "question", "split"}] for SPLIT ("train", "test") or both."""
+    """[{"text", "level", "template", "explicit", "question", "split", "batch"}] for SPLIT ("train",
+    "test") or both; "batch" is 1 or 2, the list the template was written in (WRITTEN_1, WRITTEN_2)."""
     rows, seen = [], set()
+    batch_of = {t.id: 1 for t in WRITTEN_1} | {t.id: 2 for t in WRITTEN_2}
     for template in TEMPLATES:
         if split is not None and template.split != split:
             continue
@@ -449,5 +611,5 @@ def statements(split=None):
                     seen.add(text)
                     rows.append({"text": text, "level": template.level, "template": template.id,
                                  "explicit": template.explicit, "question": template.question,
-                                 "split": template.split})
+                                 "split": template.split, "batch": batch_of[template.id]})
     return rows

@@ -7,7 +7,7 @@ from collections import Counter
 from django.core.management import call_command
 
 from modelserve.crisis.levels import LEVELS
-from modelserve.crisis.statements import TEMPLATES, statements
+from modelserve.crisis.statements import TEMPLATES, WRITTEN_1, WRITTEN_2, statements
 
 
 def test_each_template_sits_in_one_split_and_every_level_is_measured_on_unseen_wordings():
@@ -61,3 +61,29 @@ def test_crisis_eval_statements_reports_graded_figures_that_add_up(capsys):
     hits = sum(counts.get("high", 0) + counts.get("imminent", 0) for counts in gold_high)
     assert report["by_level"]["high"]["recall"] == round(hits / sum(sum(c.values()) for c in gold_high), 4)
     assert report["explicit"]["n"] == sum(r["explicit"] for r in rows)
+
+
+# The first batch's held-out templates, as every figure before the second batch was measured on
+# them: writing more templates must never move one of these into training.
+FIRST_BATCH_TEST = {
+    "denial", "goodbye", "high-context-means", "high-hospital", "high-note-texting", "high-plan-date", "high-research",
+    "hn-dead-idioms", "hn-gave-away", "hn-jump", "hn-knife", "hn-shaving", "idiom-killing", "imm-context", "imm-gone",
+    "imm-goodbye-sent", "imm-last", "low-context", "low-dead-weight", "low-no-better", "low-no-future",
+    "mod-contradictory", "mod-feel-suicidal", "mod-guts", "mod-urges", "pointless", "q-direct", "q-followup", "q-means",
+    "q-sounds-like", "ready-now", "rehearsal", "thoughts-harm", "topic-study", "topic-third-party",
+}
+
+
+def test_a_later_batch_of_templates_leaves_the_measured_split_alone():
+    first = {t.id for t in WRITTEN_1}
+    assert {t.id for t in TEMPLATES if t.split == "test"} & first == FIRST_BATCH_TEST
+    assert {t.level for t in WRITTEN_2 if t.split == "test"} == set(LEVELS)
+    assert {r["batch"] for r in statements()} == {1, 2}
+
+
+def test_crisis_eval_reports_each_batch_on_its_own(capsys):
+    call_command("crisis_eval", "--statements", "test", "--speaker", "trainee")
+    report = json.loads(capsys.readouterr().out)
+    batches = report["by_batch"]
+    assert set(batches) == {"1", "2"} and sum(b["n"] for b in batches.values()) == report["n"]
+    assert sum(b["explicit"]["n"] for b in batches.values()) == report["explicit"]["n"]

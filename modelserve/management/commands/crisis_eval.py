@@ -102,4 +102,10 @@ class Command(BaseCommand):
         report = {"data": f"modelserve/crisis/statements.py ({split})", "speaker": speaker, "n": len(rows),
                   "templates": len({row["template"] for row in rows}), "version": results[0]["version"]}
         report.update(graded(rows, results))
+        # Each batch of templates on its own: the first is the set earlier figures were measured on.
+        report["by_batch"] = {}
+        for batch in sorted({row["batch"] for row in rows}):
+            mine = [i for i, row in enumerate(rows) if row["batch"] == batch]
+            figures = graded([rows[i] for i in mine], [results[i] for i in mine])
+            report["by_batch"][str(batch)] = {"n": len(mine), "by_level": figures["by_level"], "explicit": figures["explicit"]}
         self.stdout.write(json.dumps(report, indent=2))
