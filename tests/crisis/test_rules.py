@@ -125,11 +125,13 @@ def test_ordinary_plans_that_share_the_words_are_not_risk(text):
 # the training statements; these wordings are our own, not the statements', so they check that a
 # rule reads the family and not one sentence.
 @pytest.mark.parametrize("text, category, level", [
-    ("I've been hiding my sleeping pills in a sock drawer for when the time comes.", "preparatory", "imminent"),
-    ("I ordered a bottle of paracetamol online so I can take them all at once", "preparatory", "imminent"),
-    ("I've rehomed the cat so she's looked after when I'm gone.", "preparatory", "imminent"),
-    ("I paid off my credit card so my sister won't have to deal with it after I'm dead.", "preparatory", "imminent"),
-    ("I wrote goodbye letters to my kids yesterday", "preparatory", "imminent"),
+    # Preparation is high; with a time, or with the means at hand, imminent (rules-5).
+    ("I've been hiding my sleeping pills in a sock drawer for when the time comes.", "preparatory", "high"),
+    ("I ordered a bottle of paracetamol online so I can take them all at once", "preparatory", "high"),
+    ("I've rehomed the cat so she's looked after when I'm gone.", "preparatory", "high"),
+    ("I paid off my credit card so my sister won't have to deal with it after I'm dead.", "preparatory", "high"),
+    ("I wrote goodbye letters to my kids yesterday", "preparatory", "high"),
+    ("I've hidden my sleeping pills in a sock drawer and tonight I'm taking them all.", "preparatory", "imminent"),
     ("I figured out exactly how I'd do it.", "plan", "high"),
     ("I tried to end my life three weeks ago.", "past_attempt", "high"),  # within three months
     ("I stood at the edge of the bridge on Saturday.", "past_attempt", "high"),
@@ -140,7 +142,7 @@ def test_ordinary_plans_that_share_the_words_are_not_risk(text):
     ("I wear a hoodie so my dad can't see the burns", "self_harm", "moderate"),
     ("I've thought about how I'd kill my ex", "harm_others", "high"),
     ("He's hit me before and he's drinking again.", "abuse", "high"),
-    ("My partner won't let me see my friends.", "abuse", "moderate"),
+    ("My partner won't let me see my friends.", "abuse", "high"),  # control going on now (rules-5)
     ("I'm going to jump when everyone's asleep", "intent", "imminent"),
     ("im on the bridge now", "preparatory", "imminent"),
     ("I won't be here by morning", "intent", "imminent"),
@@ -152,6 +154,26 @@ def test_ordinary_plans_that_share_the_words_are_not_risk(text):
     ("Does anyone else think about dying a lot?", "suicidal_thoughts", "moderate"),
     ("Dying seems like the only way out.", "suicidal_thoughts", "moderate"),
     ("I keep thinking I should not be here", "suicidal_thoughts", "moderate"),
+] + [
+    # rules-5: the families the rules still missed on the training statements, and the levels as
+    # the definitions give them (preparation high, means at hand imminent, a passive wish low).
+    ("Made a noose out of a dressing gown cord last week", "preparatory", "high"),
+    ("The rope is hung from the beam in the loft", "preparatory", "imminent"),
+    ("My tablets are all laid out on the desk", "preparatory", "imminent"),
+    ("I've written a letter for my wife and I'm heading to the cliffs now", "preparatory", "imminent"),
+    ("I've been googling which meds would be enough", "method", "high"),
+    ("how much insulin it would take", "method", "high"),
+    ("I keep imagining myself throwing myself off the cliff", "method", "high"),
+    ("I had an overdose five weeks ago", "past_attempt", "high"),
+    ("I've taken them all, I'm sorry", "past_attempt", "imminent"),
+    ("I can't shake the thought of ending my life", "suicidal_thoughts", "moderate"),
+    ("The thought of suicide has been with me all week", "suicidal_thoughts", "moderate"),  # a noun, not past
+    ("sewerslide thoughts every night", "suicidal_thoughts", "moderate"),
+    ("My stepdad locks me in my room when he's angry", "abuse", "high"),
+    ("Mum's boyfriend grabs me by the throat", "abuse", "high"),
+    ("This is the last message I'll ever send", "intent", "high"),
+    ("I don't want to go on like this", "wish_dead", "low"),
+    ("Why am I still here", "wish_dead", "low"),
 ])
 def test_explicit_acts_without_the_usual_words(text, category, level):
     result = run(text)
@@ -169,8 +191,18 @@ def test_explicit_acts_without_the_usual_words(text, category, level):
     "My mum won't let me go out on school nights.",
     "I write goodbye letters to my students every June",
     "I'm not going to take the rest of the week off.",
+    # beside the rules-5 families
+    "I think I'm going to end things with her tonight",
+    "This is my last message before I board, love you",
+    "I'm gonna die if I don't get a coffee",
+    "Can't get the thought of that film out of my head",
+    "I've got the paracetamol ready for my migraine",
+    "I held the baby in my arms and nearly cried",
+    "I went to say a proper goodbye to my grandad at the hospice",
+    "Which tablets would be best for hay fever?",
+    "On a scale of one to ten, how strong are the thoughts of ending your life today?",  # a question
 ])
-def test_everyday_lines_beside_the_rules4_families_are_not_risk(text):
+def test_everyday_lines_beside_the_new_families_are_not_risk(text):
     assert run(text)["level"] == "none", run(text)
 
 
@@ -182,7 +214,8 @@ def test_explicit_plan_intent_method_or_attempt_is_at_least_high(text):
 
 @pytest.mark.parametrize("text, category, level", [
     ("I wish I was dead.", "wish_dead", "moderate"),
-    ("Sometimes I just want to go to sleep and never wake up.", "wish_dead", "moderate"),
+    ("Sometimes I just want to go to sleep and never wake up.", "wish_dead", "low"),  # passive: low
+    ("Everyone would be better off without me.", "wish_dead", "low"),
     ("I don't want to live anymore.", "wish_dead", "moderate"),
     ("I've been feeling suicidal lately.", "suicidal_thoughts", "moderate"),
     ("I keep thinking about killing myself.", "suicidal_thoughts", "moderate"),
@@ -191,7 +224,8 @@ def test_explicit_plan_intent_method_or_attempt_is_at_least_high(text):
     ("I have a plan for how to end my life.", "plan", "high"),
     ("I have a plan and I'm going to kill myself.", "plan", "imminent"),
     ("I'm going to kill myself tonight.", "intent", "imminent"),
-    ("I've been giving away my stuff.", "preparatory", "imminent"),
+    ("I've been giving away my stuff.", "preparatory", "high"),
+    ("The noose is ready.", "preparatory", "imminent"),  # means at hand
     ("I tried to kill myself two years ago.", "past_attempt", "moderate"),
     ("I attempted suicide in 2019 and I want to die again.", "past_attempt", "high"),
     ("I cut myself when things get bad.", "self_harm", "moderate"),
@@ -285,11 +319,12 @@ def test_questions_to_someone_else_are_not_the_speakers_risk(text):
     assert run(text)["level"] == "none", run(text)
 
 
-@pytest.mark.parametrize("text", ["I've been saying goodbye to everyone.", "Saying my goodbyes tonight.",
-                                  "I said my goodbyes last night."])
-def test_the_speakers_own_goodbyes_are_preparatory(text):
+@pytest.mark.parametrize("text, level", [("I've been saying goodbye to everyone.", "high"),
+                                         ("Saying my goodbyes tonight.", "imminent"),
+                                         ("I said my goodbyes last night.", "high")])
+def test_the_speakers_own_goodbyes_are_preparatory(text, level):
     result = run(text)
-    assert "preparatory" in result["categories"] and result["level"] == "imminent", result
+    assert "preparatory" in result["categories"] and result["level"] == level, result
 
 
 def test_no_line_of_the_scenario_scripts_escalates_the_trainee():

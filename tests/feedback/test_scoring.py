@@ -4,8 +4,8 @@ per message, and reaches the trainee's socket live only when their cohort asks f
 import asyncio
 
 import pytest
-from celery import Celery
 from asgiref.sync import async_to_sync
+from celery import Celery
 from channels.layers import get_channel_layer
 
 from feedback import tasks
