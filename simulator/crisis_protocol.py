@@ -30,8 +30,8 @@ PAUSE_REASON = "paused so your supervisor can check in"
 # figures are docs/crisis.md's ("The client flag level"), measured on sets no model was fitted on.
 CLIENT_FLAG_DEFAULT_REASON = (
     "At moderate (active thoughts of suicide or self-harm, and everything above) the detector's false alarms, "
-    "measured on ordinary talk no model learnt from, are 0.3% of everyday-stress messages, none of the held-out "
-    "word-trap prompts and 0.6% of real counselling clients' turns. At low they are 1.0%, none and 3.9% of the "
+    "measured on ordinary talk no model learnt from, are 0.4% of everyday-stress messages, none of the held-out "
+    "word-trap prompts and 0.3% of real counselling clients' turns. At low they are 1.6%, 1.7% and 4.1% of the "
     "clients' turns: a flag every few dozen client messages, which teaches supervisors to ignore flags. Messages "
     "at low are still "
     "graded, stored and shown in the recording.")

@@ -14,9 +14,10 @@
    more training-side counselling turns (data.calibration_negatives), each scored the way check()
    reads a message (the highest of its pieces). Per level, the lowest threshold at which the
    combined detector (the rules' level, or the model over the threshold) flags no more than
-   FALSE_ALARM_TARGETS[level] of each source. Chosen this way because thresholds chosen on the
-   step-3 model's whole-message scores and carried over to the refitted one flagged three times
-   their target on new talk (docs/crisis.md). No `test` split is read.
+   FALSE_ALARM_TARGETS[level] (times CALIBRATION_MARGINS[level] where set) of each source. Chosen
+   this way because thresholds chosen on the step-3 model's whole-message scores and carried over
+   to the refitted one flagged three times their target on new talk (docs/crisis.md). No `test`
+   split is read.
 
 Deterministic on one machine (fixed seed, fold and order); on another CPU the arithmetic differs in
 the last bits, so tests/crisis/test_message_model.py checks that a retrain reproduces the
@@ -35,13 +36,20 @@ from .levels import LEVELS
 from .rules import run as run_rules
 from .statements import statements
 
-VERSION = "crisis-msg-3"  # 3: recalibrated with the rules-4 levels (message_train step 5)
+VERSION = "crisis-msg-4"  # 4: rules-5 levels, the second batch of written statements, thresholds with a margin; 3: rules-4
 # The most of each source of held-out ordinary talk a level may flag (issue 15's goals: at most 2%
 # at the client flag level, 0.5% at moderate); the thresholds are the lowest that keep to them.
 # None: the model does not grade that level. Imminent pauses a real trainee's session, and held out
 # the model's "imminent" was mostly high statements (precision 0.4): only the rules' explicit words
 # (intent with a time, an attempt under way) reach it.
 FALSE_ALARM_TARGETS = {"low": 0.02, "moderate": 0.005, "high": 0.003, "imminent": None}
+# At moderate, the level of issue 15's false-alarm goal and the client flag level, the threshold
+# keeps a margin under its target: one at the edge of the target does not keep it on new talk
+# (crisis-msg-3's, chosen at 0.5%, flagged 0.61% of the real clients it was measured on: 1/1.22).
+# Only there: flags at high count within moderate's share anyway, and a margin at high left the
+# model no room at all, since the rules alone flag 0.2% of the AnnoMI calibration turns at high
+# (docs/crisis.md, "The margin").
+CALIBRATION_MARGINS = {"moderate": 0.8}
 TUNED_LAYERS = 2       # the encoder's top layers that learn; the rest stay as published
 EPOCHS, BATCH, MAX_TRAIN_TOKENS = 2, 32, 64
 LEARNING_RATES = {"encoder": 4e-5, "head": 2e-3}
@@ -146,13 +154,19 @@ def figures(probabilities, Y, rows, thresholds, rule_levels) -> dict:
     return out
 
 
+def calibration_target(level):
+    """The most of each source of calibration talk LEVEL's threshold may flag; None: not graded."""
+    target = FALSE_ALARM_TARGETS[level]
+    return None if target is None else target * CALIBRATION_MARGINS.get(level, 1.0)
+
+
 def _worst_rate(flagged, masks):
     return max(flagged[m].mean() for m in masks)
 
 
 def choose_thresholds(probabilities, rule_levels, sources) -> dict:
     """Per level, from the top down, the lowest threshold at which the combined detector (the rules'
-    level, or this model at this level or above) flags no more than FALSE_ALARM_TARGETS[level] of
+    level, or this model at this level or above) flags no more than calibration_target(level) of
     any source of held-out ordinary talk, and of all of it together. A source too small to measure
     a rate that low (fewer than 1/target rows: 20 held-out XSTest prompts cannot show 2%) counts
     only within the whole. Recall is what it is, and is reported."""
@@ -160,7 +174,8 @@ def choose_thresholds(probabilities, rule_levels, sources) -> dict:
     names = sorted(set(sources[negatives]))
     thresholds, above = {}, np.zeros(negatives.sum(), bool)
     for k in reversed(range(len(message_model.GRADED))):
-        level, target = message_model.GRADED[k], FALSE_ALARM_TARGETS[message_model.GRADED[k]]
+        level = message_model.GRADED[k]
+        target = calibration_target(level)
         if target is None:
             thresholds[level] = 1.0
             above = above | (rule_levels[negatives] >= k + 1)
@@ -243,6 +258,7 @@ def train(data_dir: Path, out: Path, log=print) -> dict:
         "n_by_source": {s: sum(r["source"] == s for r in rows) for s in sorted({r["source"] for r in rows})},
         "tuned_layers": TUNED_LAYERS, "epochs": EPOCHS, "batch": BATCH, "max_train_tokens": MAX_TRAIN_TOKENS,
         "learning_rates": LEARNING_RATES, "seed": SEED, "dev_folds": DEV_FOLDS, "false_alarm_targets": FALSE_ALARM_TARGETS,
+        "calibration_margins": CALIBRATION_MARGINS,
         "thresholds": thresholds, "calibration_flag_rate": calibration,
         "held_out_thresholds": dev_thresholds, "held_out": figures_dev,
         "sample": sample,

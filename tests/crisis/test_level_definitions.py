@@ -60,11 +60,10 @@ EXAMPLES = {
 
 
 KNOWN_MISSES = {
-    # Calibrated to flag at most 2% of ordinary talk at low, the model's low threshold is 0.69
-    # (crisis-msg-3); these score 0.2 to 0.5, and no rule reads them.
-    "Sometimes I think everyone would manage fine if I wasn't around.": "burden talk without 'better off': the model's P(low) 0.19",
-    "i just dont see the point of anything anymore": "hopelessness without a risk word: the model's P(low) 0.28",
-    "I feel like I'm just dragging my family down.": "burden talk without 'better off': the model's P(low) 0.46",
+    # Calibrated to flag at most 2% of ordinary talk at low, the model's low threshold is 0.59
+    # (crisis-msg-4); these score 0.1 to 0.4, and no rule reads them.
+    "Sometimes I think everyone would manage fine if I wasn't around.": "burden talk without 'better off': the model's P(low) 0.40",
+    "I feel like I'm just dragging my family down.": "burden talk without 'better off': the model's P(low) 0.11",
 }
 
 

@@ -68,28 +68,30 @@ def test_odd_text_gets_a_score(text):
 
 
 def test_thresholds_keep_each_source_of_ordinary_talk_under_its_false_alarm_target():
-    from modelserve.crisis.message_train import FALSE_ALARM_TARGETS, choose_thresholds
+    from modelserve.crisis.message_train import FALSE_ALARM_TARGETS, calibration_target, choose_thresholds
 
     rng = np.random.RandomState(0)
     probabilities = np.sort(rng.rand(3000, 4), axis=1)[:, ::-1]  # P(>= low) >= ... >= P(>= imminent)
     sources = np.array(["sad"] * 1000 + ["esconv"] * 1900 + ["statements"] * 100)
     rule_levels = np.zeros(3000, int)
-    rule_levels[:2] = 2  # the rules flag two ordinary sentences at moderate
+    rule_levels[[0, 1500]] = 2  # the rules flag an ordinary sentence of each source at moderate
     thresholds = choose_thresholds(probabilities, rule_levels, sources)
     levels = list(thresholds)
     assert thresholds["imminent"] == 1.0  # not graded by the model (FALSE_ALARM_TARGETS)
+    # With a margin: the goal is FALSE_ALARM_TARGETS, the calibration talk is held to less.
+    assert calibration_target("moderate") < FALSE_ALARM_TARGETS["moderate"]
     for k, level in enumerate(levels):
-        if FALSE_ALARM_TARGETS[level] is None:
+        if calibration_target(level) is None:
             continue
         flagged = rule_levels >= k + 1
         for j in range(k, 4):
             flagged |= probabilities[:, j] >= thresholds[levels[j]]
         for source in ("sad", "esconv"):
             rate = flagged[sources == source].mean()
-            assert rate <= FALSE_ALARM_TARGETS[level], (level, source, rate)
+            assert rate <= calibration_target(level), (level, source, rate)
         # Lowest such threshold: one step lower would break the target for some source.
         lower = flagged | (probabilities[:, k] >= thresholds[level] - 1e-3)
-        assert max(lower[sources == s].mean() for s in ("sad", "esconv")) > FALSE_ALARM_TARGETS[level]
+        assert max(lower[sources == s].mean() for s in ("sad", "esconv")) > calibration_target(level)
     # Where the rules and the higher levels already use up a level's allowance, the model adds nothing there.
     rule_levels[:1000:50] = 2
     assert choose_thresholds(probabilities, rule_levels, sources)["moderate"] == 1.0
@@ -99,7 +101,7 @@ def test_the_committed_thresholds_come_from_talk_the_model_never_read():
     """The shipped model's own scores on the calibration talk (training-side turns beyond what it was
     fitted on) give back its thresholds, and at them no source is flagged over its target."""
     from modelserve.crisis.data import calibration_negatives
-    from modelserve.crisis.message_train import FALSE_ALARM_TARGETS, choose_thresholds, flag_rates, training_rows
+    from modelserve.crisis.message_train import calibration_target, choose_thresholds, flag_rates, training_rows
 
     meta = json.loads(ARTIFACT.with_suffix(".json").read_text())
     with np.load(ARTIFACT, allow_pickle=False) as stored:
@@ -108,7 +110,8 @@ def test_the_committed_thresholds_come_from_talk_the_model_never_read():
     thresholds = choose_thresholds(probabilities, rule_levels, sources)
     assert thresholds == pytest.approx(meta["thresholds"], abs=1e-6)
     for source, rates in flag_rates(probabilities, rule_levels, sources, thresholds).items():
-        for level, target in FALSE_ALARM_TARGETS.items():
+        for level in rates:
+            target = calibration_target(level)
             # A source too small to show the target counts only within the whole (choose_thresholds).
             if target is not None and (sources == source).sum() * target >= 1:
                 assert rates[level] <= target, (source, level, rates[level])
