@@ -571,7 +571,161 @@ WRITTEN_2 = [
     T("imm-last-thing", "imminent", "This is the last thing I'll {ever} {write}{tail}", {
         "ever": ["ever", ""], "write": ["write", "say to anyone"], "tail": ["", ", thank you for trying", ", I'm going now"]}),
 ]
-TEMPLATES = WRITTEN_1 + WRITTEN_2
+
+# A third batch, written at the stop that moved the reading to int8: the same definitions in shapes
+# the first two rarely use: the time first, reported speech, fragments and lists, a client asking for
+# facts, plans framed as conditions, feelings named through the body, and everyday talk that borrows
+# the words (hobbies, work on a ward, films, DIY, sport).
+WRITTEN_3 = [
+    # none
+    T("b3-ward-work", "none", "{lead} I {did} on the ward {when}", {
+        "lead": ["Busy shift,", "Long day."], "did": ["did the ligature checks", "counted the controlled drugs",
+                                                   "sat with a patient on close obs"],
+        "when": ["all morning", "before handover"]}),
+    T("b3-film-bridge", "none", "{lead} {what}{tail}", {
+        "lead": ["Watched that film", "Just finished the book"],
+        "what": ["where he jumps off the bridge at the end", "where she takes all the pills in the last chapter"],
+        "tail": [" and cried my eyes out", ", properly sad", " - did you see it?"]}),
+    T("b3-diy-rope", "none", "{when} I {did} {tail}", {
+        "when": ["This weekend", "On Sunday"], "did": ["put up a rope swing for the kids", "tied the boat up with new rope",
+                                                      "sharpened all the kitchen knives"],
+        "tail": ["", "and it looks great", "finally"]}),
+    T("b3-sport-dead", "none", "{who} {verb} {tail}", {
+        "who": ["Our team", "United", "The lads"], "verb": ["absolutely died out there", "got slaughtered", "killed it"],
+        "tail": ["on Saturday", "lol"]}),
+    T("b3-gran-pills", "none", "I {did} my {who}'s {what} {when}", {
+        "did": ["sorted", "picked up"], "who": ["gran", "dad"], "what": ["tablets into the weekly box", "prescription"],
+        "when": ["this morning", "after work"]}),
+    T("b3-exam-end", "none", "{lead} this {thing} is {going}{tail}", {
+        "lead": ["Honestly", "I swear"], "thing": ["dissertation", "commute"],
+        "going": ["going to be the end of me", "slowly killing me", "the death of me"], "tail": [""]}),
+    T("b3-ex-past", "none", "{lead} my {who} {did}, {now}", {
+        "lead": ["Years ago", "When I was a student"], "who": ["ex", "old flatmate"],
+        "did": ["used to shout at me all the time", "read my messages every night"],
+        "now": ["but I'm well out of it now", "we don't speak any more"]}),
+    T("b3-fact-history", "none", "{lead} {what}{tail}", {
+        "lead": ["For my history project,", "In the documentary"],
+        "what": ["they talked about soldiers who shot themselves in the foot to get sent home",
+                 "the poet died by suicide in 1963"], "tail": ["", ". Interesting stuff"]}),
+    T("b3-dentist", "none", "{lead} {what} {tail}", {
+        "lead": ["Ugh,", "Great,"], "what": ["the dentist wants to pull my tooth", "I burned my hand on the oven"],
+        "tail": ["this week", "again", "while making tea"]}),
+    T("b3-quit", "none", "I'm going to {quit} {when}{tail}", {
+        "quit": ["quit smoking", "end my gym membership", "hand in my notice"],
+        "when": ["on Monday", "at the end of the month"], "tail": ["", ", wish me luck"]}),
+    Q("q-b3-what-stopped", "{q}", {
+        "q": ["What stopped you the last time you felt like that?", "What has kept you going on the worst days?",
+              "When the thoughts come, what do you do?", "Who could you call if it got that bad again?",
+              "Have the thoughts of suicide changed since we last spoke?", "Has anything like that happened before?"]}),
+    Q("q-b3-reflect-plan", "{lead} {content}", {
+        "lead": ["So,", "If I've understood,", "It sounds as though"],
+        "content": ["you've started to think about how you might do it", "you've been keeping the tablets just in case",
+                    "part of you is tired of fighting"]}),
+    Q("q-b3-safety", "{q} {what}{tail}", {
+        "q": ["Could we make a plan to", "Would you be willing to"],
+        "what": ["put the tablets somewhere out of reach", "call the crisis line if the urges get stronger"],
+        "tail": ["?", " tonight?"]}),
+    # low
+    T("b3-low-body", "low", "{lead} I {feel} {tail}", {
+        "lead": ["Most days", "Lately"], "feel": ["feel like a ghost in my own house", "just go through the motions",
+                                              "feel like I'm already gone"],
+        "tail": ["", "and I can't see the point", "and nobody notices"]}),
+    T("b3-low-future", "low", "{when} I {see}{tail}", {
+        "when": ["When I think about next year", "Whenever someone asks about the future"],
+        "see": ["can't see anything", "just see more of the same"], "tail": ["", ", and I don't want it"]}),
+    T("b3-low-waste", "low", "{lead} I'm {what}{tail}", {
+        "lead": ["Let's face it,", "Truth is"], "what": ["a waste of space", "just in everyone's way", "a drain on everybody"],
+        "tail": ["", " and they'd cope fine without me"]}),
+    T("b3-low-fragment", "low", "{a}. {b}.{tail}", {
+        "a": ["no energy", "cant sleep", "nothing helps"], "b": ["whats the point", "dont care what happens to me"],
+        "tail": ["", " same as always"]}),
+    T("b3-low-reported", "low", "I told {who} {what}", {
+        "who": ["my mum", "my GP", "my best mate"],
+        "what": ["I don't really care if I wake up tomorrow", "I feel like I'm only a burden now"]}),
+    T("b3-low-cross-road", "low", "{lead} I {did} {tail}", {
+        "lead": ["Today", "Sometimes"], "did": ["crossed the road without looking", "didn't care if the bus hit me"],
+        "tail": ["and didn't care", "and felt nothing", ""]}),
+    # moderate
+    T("b3-mod-time-first", "moderate", "{when} {thoughts}{tail}", {
+        "when": ["Since Christmas", "Since the break-up", "For about a month now"],
+        "thoughts": ["I've been thinking about killing myself", "the suicidal thoughts have come back",
+                     "I keep thinking about ending it all"], "tail": ["", ", most nights"]}),
+    T("b3-mod-reported", "moderate", "{who} {asked} and {said}", {
+        "who": ["My GP", "The nurse"], "asked": ["asked if I'd thought about suicide", "asked about those thoughts"],
+        "said": ["I said yes, every day", "I told her the truth, I think about it a lot"]}),
+    T("b3-mod-body", "moderate", "{lead} {what}{tail}", {
+        "lead": ["When it's bad,", "At night"],
+        "what": ["I lie there wanting to kill myself", "all I can think about is hurting myself",
+                 "the wanting to die comes in waves and I want to act on it"], "tail": ["", " and it scares me"]}),
+    T("b3-mod-slang", "moderate", "{lead} {what}{tail}", {
+        "lead": ["ngl", "honestly", "tbh"], "what": ["i wanna kms", "been wanting to unalive myself", "thinking about ctb again"],
+        "tail": ["", " every day"]}),
+    T("b3-mod-harm-urge", "moderate", "{lead} I {want} to {act} again{tail}", {
+        "lead": ["After the argument", "Since I got the results"], "want": ["really want"],
+        "act": ["cut", "hurt myself", "burn myself"], "tail": ["", " but I haven't"]}),
+    T("b3-mod-question", "moderate", "{q}{tail}", {
+        "q": ["Why do I keep wanting to die", "How do I stop thinking about suicide",
+              "Is it normal that I think about killing myself every day"], "tail": ["?", "? it's every night now"]}),
+    T("b3-mod-scared", "moderate", "I'm {scared} of {what}{tail}", {
+        "scared": ["scared", "frightened"], "what": ["how often I think about suicide now", "my own thoughts about ending my life"],
+        "tail": ["", ", it's getting worse"]}),
+    # high
+    T("b3-high-facts", "high", "{q}{tail}", {
+        "q": ["How many of my sertraline would it take", "How long does it take to bleed out",
+              "What's the highest bridge near here"], "tail": ["?", ", asking for me", ", I need to know"]}, True),
+    T("b3-high-time-first", "high", "{when} I {did}", {
+        "when": ["Since Tuesday", "For weeks now"], "did": ["have carried enough tablets to end it in my bag",
+                                                           "have kept a blade in my purse for when I'm ready",
+                                                           "have kept the rope in my car, just in case"]}, True),
+    T("b3-high-conditional", "high", "If {cond} I'm going to {act}", {
+        "cond": ["the results come back bad", "she leaves me", "I fail again"],
+        "act": ["take everything in the cabinet", "drive into the river", "hang myself"]}, True),
+    T("b3-high-letters", "high", "{lead} I {did} {tail}", {
+        "lead": ["Last week", "Over the weekend"], "did": ["wrote letters to each of my kids", "recorded a goodbye video",
+                                                         "deleted all my accounts and paid my debts"],
+        "tail": ["so they'll have something after", "for when I'm not here", ""]}, True),
+    T("b3-high-attempt-reported", "high", "{who} {knows} I {did} {when}", {
+        "who": ["Nobody", "Only my sister"], "knows": ["knows"],
+        "did": ["tried to hang myself", "took an overdose", "tried to drown myself"],
+        "when": ["in August", "last month"]}, True),
+    T("b3-high-injury-fragment", "high", "{a}. {b}{tail}", {
+        "a": ["cut again", "burned my arm again", "hit my head against the wall"], "b": ["last night", "this morning"],
+        "tail": ["", ". wearing long sleeves", ". dont tell anyone"]}, True),
+    T("b3-high-checked", "high", "I {checked} {what} {tail}", {
+        "checked": ["checked", "timed"], "what": ["when the last train goes through", "how long the car park is left unlocked"],
+        "tail": ["so I know when", "for when I do it"]}, True),
+    T("b3-high-harm-other", "high", "{lead} I {will} {act} {who}", {
+        "lead": ["I swear", "Next time he starts"], "will": ["am going to"],
+        "act": ["stab", "put my hands round the throat of", "smash a bottle over"], "who": ["him", "my stepdad"]}),
+    T("b3-high-abuse-now", "high", "{who} {does} {tail}", {
+        "who": ["My husband", "Mum's new partner"],
+        "does": ["takes my phone and my bank card", "locks me in the bedroom", "chokes me when we argue"],
+        "tail": ["", "and says it's my fault", "most weeks"]}),
+    T("b3-high-bought", "high", "{lead} {what}{tail}", {
+        "lead": ["Went to three chemists", "Ordered online"], "what": [" so nobody would notice how many paracetamol I bought",
+                                                                       " and now I've got enough pills to do it"],
+        "tail": ["", ". for when I decide"]}, True),
+    T("b3-high-plan-list", "high", "{a}. {b}. {c}{tail}", {
+        "a": ["pills", "the rope"], "b": ["vodka", "the woods"], "c": ["when mum's away", "friday"],
+        "tail": ["", ". thats the plan"]}, True),
+    # imminent
+    T("b3-imm-roof", "imminent", "{lead} {where} {tail}", {
+        "lead": ["Right now I'm", "I'm sat"], "where": ["on the edge of the car park roof", "on the railway line"],
+        "tail": ["", "and I'm going to jump", "nobody can stop me"]}, True),
+    T("b3-imm-bath", "imminent", "{what}{tail}", {
+        "what": ["The bath's running and I've got the blade", "Car's running in the garage with the door shut"],
+        "tail": ["", ", this is it", ", bye"]}, True),
+    T("b3-imm-took-minutes", "imminent", "I took {what} {when}{tail}", {
+        "what": ["30 of them", "the whole packet", "everything in the drawer"],
+        "when": ["ten minutes ago", "just now", "an hour ago"], "tail": ["", " and I feel sick"]}, True),
+    T("b3-imm-tonight-fragment", "imminent", "{a} {b}{tail}", {
+        "a": ["tonight's the night.", "doing it tonight."], "b": ["got everything ready", "pills and vodka lined up"],
+        "tail": ["", ". dont try to stop me"]}, True),
+    T("b3-imm-harm-now", "imminent", "{lead} {act}{tail}", {
+        "lead": ["He's on his way home and", "When she walks in"],
+        "act": ["I've got the knife ready", "I'm going to hit her with the bat"], "tail": ["", ", I'm done"]}),
+]
+TEMPLATES = WRITTEN_1 + WRITTEN_2 + WRITTEN_3
 
 
 def _test_ids(templates):
@@ -584,7 +738,7 @@ def _test_ids(templates):
 
 
 # Each batch split on its own: adding templates never moves a measured one into training.
-_TEST_IDS = _test_ids(WRITTEN_1) | _test_ids(WRITTEN_2)
+_TEST_IDS = _test_ids(WRITTEN_1) | _test_ids(WRITTEN_2) | _test_ids(WRITTEN_3)
 
 
 def _variants(text):
@@ -598,9 +752,9 @@ def _variants(text):
 
 def statements(split=None):
     """[{"text", "level", "template", "explicit", "question", "split", "batch"}] for SPLIT ("train",
-    "test") or both; "batch" is 1 or 2, the list the template was written in (WRITTEN_1, WRITTEN_2)."""
+    "test") or both; "batch" is 1, 2 or 3, the list the template was written in (WRITTEN_1, WRITTEN_2, WRITTEN_3)."""
     rows, seen = [], set()
-    batch_of = {t.id: 1 for t in WRITTEN_1} | {t.id: 2 for t in WRITTEN_2}
+    batch_of = {t.id: k for k, batch in enumerate((WRITTEN_1, WRITTEN_2, WRITTEN_3), 1) for t in batch}
     for template in TEMPLATES:
         if split is not None and template.split != split:
             continue

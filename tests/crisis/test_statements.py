@@ -7,7 +7,7 @@ from collections import Counter
 from django.core.management import call_command
 
 from modelserve.crisis.levels import LEVELS
-from modelserve.crisis.statements import TEMPLATES, WRITTEN_1, WRITTEN_2, statements
+from modelserve.crisis.statements import TEMPLATES, WRITTEN_1, WRITTEN_2, WRITTEN_3, statements
 
 
 def test_each_template_sits_in_one_split_and_every_level_is_measured_on_unseen_wordings():
@@ -74,16 +74,26 @@ FIRST_BATCH_TEST = {
 }
 
 
+# The second batch's, as measured from rules-5 and crisis-msg-4 on.
+SECOND_BATCH_TEST = {
+    "high-counted", "high-saving-texting", "high-which-bridge", "high-will-funeral", "hn-meds-review", "hn-range",
+    "imm-done-something", "imm-station", "low-died-sleep", "low-not-worth", "mod-if-not-for", "mod-think-suicidal",
+    "q-means-home", "q-scale",
+}
+
+
 def test_a_later_batch_of_templates_leaves_the_measured_split_alone():
-    first = {t.id for t in WRITTEN_1}
-    assert {t.id for t in TEMPLATES if t.split == "test"} & first == FIRST_BATCH_TEST
-    assert {t.level for t in WRITTEN_2 if t.split == "test"} == set(LEVELS)
-    assert {r["batch"] for r in statements()} == {1, 2}
+    measured = {t.id for t in TEMPLATES if t.split == "test"}
+    assert measured & {t.id for t in WRITTEN_1} == FIRST_BATCH_TEST
+    assert measured & {t.id for t in WRITTEN_2} == SECOND_BATCH_TEST
+    for batch in (WRITTEN_2, WRITTEN_3):
+        assert {t.level for t in batch if t.split == "test"} == set(LEVELS)
+    assert {r["batch"] for r in statements()} == {1, 2, 3}
 
 
 def test_crisis_eval_reports_each_batch_on_its_own(capsys):
     call_command("crisis_eval", "--statements", "test", "--speaker", "trainee")
     report = json.loads(capsys.readouterr().out)
     batches = report["by_batch"]
-    assert set(batches) == {"1", "2"} and sum(b["n"] for b in batches.values()) == report["n"]
+    assert set(batches) == {"1", "2", "3"} and sum(b["n"] for b in batches.values()) == report["n"]
     assert sum(b["explicit"]["n"] for b in batches.values()) == report["explicit"]["n"]
