@@ -21,7 +21,7 @@ from .rules import CATEGORIES, RISK_CATEGORIES
 
 __all__ = ["LEVELS", "at_least", "CATEGORIES", "RISK_CATEGORIES", "RULES_VERSION", "check", "is_crisis", "rules_flagged"]
 
-RULES_VERSION = "rules-5"  # 5: levels as defined (preparation high, at hand imminent, a passive wish low); the families still missed on the training statements. 4: explicit acts without the words suicide or kill myself (means stashed, affairs settled "for when I'm gone", rehearsal, in progress); "how to do it" no longer a method
+RULES_VERSION = "rules-6"  # 6: burden talk and not caring whether one lives (low); harm to others with a blow or an object; abuse in the present tense; a hand burned on the oven as an accident; "for weeks now" not a time; a "we" question; 5: levels as defined (preparation high, at hand imminent, a passive wish low); the families still missed on the training statements. 4: explicit acts without the words suicide or kill myself (means stashed, affairs settled "for when I'm gone", rehearsal, in progress); "how to do it" no longer a method
 # The Gaur post model was trained on Reddit posts (median 50 words, crisis posts 87) and, on short
 # messages, flags everyday stress; from this length on it reads a message too (docs/crisis.md).
 LONG_POST_WORDS = 60

@@ -91,7 +91,7 @@ def train(posts: Path, out: Path, log=print) -> dict:
     sample = texts[:: max(1, len(texts) // 50)][:50]
     sample_dense = dense_rows[:: max(1, len(texts) // 50)][:50]
     meta = {
-        "version": "crisis-lr-5",  # 5: refitted on the rules-5 features
+        "version": "crisis-lr-6",  # 6: refitted on the rules-6 features; 5: rules-5
         "trained_on": "gaur2019-reddit-cssrs posts.jsonl, split=train, labelled rows",
         "n_train": len(rows), "n_crisis": int(y.sum()), "skipped_unlabelled": skipped,
         "folds": FOLDS, "seed": SEED, "recall_target": RECALL_TARGET, "moderate_recall": MODERATE_RECALL,

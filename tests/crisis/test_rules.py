@@ -174,6 +174,21 @@ def test_ordinary_plans_that_share_the_words_are_not_risk(text):
     ("This is the last message I'll ever send", "intent", "high"),
     ("I don't want to go on like this", "wish_dead", "low"),
     ("Why am I still here", "wish_dead", "low"),
+] + [
+    # rules-6: what the third batch's training statements showed the rules missing.
+    ("Honestly I feel like a total burden on my parents", "wish_dead", "low"),  # burden talk is low
+    ("I've become such a drain on everyone", "wish_dead", "low"),
+    ("my family would be fine without me", "wish_dead", "low"),
+    ("Some days I don't even care if I live", "wish_dead", "low"),
+    ("Part of me keeps wanting to die", "wish_dead", "moderate"),
+    ("If I lose the flat I'll drive the car into the canal", "method", "high"),
+    ("I'm going to punch my brother's lights out when I see him", "harm_others", "high"),
+    ("I'm gonna bring a chair down on that bastard", "harm_others", "high"),
+    ("I want to put my hands around his throat and I'm going to", "harm_others", "high"),
+    ("My boyfriend kicks me most weeks", "abuse", "high"),
+    ("My mum's new boyfriend slaps me when we argue", "abuse", "high"),
+    ("i'm on the train tracks now", "preparatory", "imminent"),
+    ("I'm stood on the car park roof, nobody can stop me", "preparatory", "imminent"),
 ])
 def test_explicit_acts_without_the_usual_words(text, category, level):
     result = run(text)
@@ -201,6 +216,15 @@ def test_explicit_acts_without_the_usual_words(text, category, level):
     "I went to say a proper goodbye to my grandad at the hospice",
     "Which tablets would be best for hay fever?",
     "On a scale of one to ten, how strong are the thoughts of ending your life today?",  # a question
+    # beside the rules-6 families
+    "Are the thoughts of suicide any quieter since we met last week?",  # a question with "we"
+    "I burned my fingers on the iron this morning",  # an accident
+    "I cut my thumb while chopping onions again",
+    "I'm going to hit him up for a lift home",
+    "I've been on the waiting list for weeks now",  # a duration, not a time
+    "The burden of proof is on them, not me",
+    "I'm going to smash the interview tomorrow",
+    "The kids would be fine without me for one night",
 ])
 def test_everyday_lines_beside_the_new_families_are_not_risk(text):
     assert run(text)["level"] == "none", run(text)
