@@ -7,7 +7,8 @@ Two kinds of text, pinned to one core (torch and BLAS told to use one thread), m
   (ESConv `test`, AnnoMI `test` transcripts), 1 to 500 words. The goal (issue 15) is p99 < 50 ms.
 - long posts: the Gaur et al. train-split posts (10 to 8,000 characters), which the post model
   also reads; reported, no goal.
-Times the rules alone and the combined `check()` per message and prints p50/p95/p99/max. Writes
+Times the rules alone and the combined `check()` per message and prints p50/p95/p99/max, with the
+message model's version and reading (int8 since crisis-msg-5, docs/crisis.md "Latency"). Writes
 benchmarks/results/crisis_latency.json; docs/crisis.md quotes it.
 """
 
@@ -31,7 +32,7 @@ django.setup()
 import torch  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from modelserve.crisis import check, rules  # noqa: E402
+from modelserve.crisis import check, message_model, rules  # noqa: E402
 from modelserve.crisis.data import counselling_client_turns, gaur_posts, read_rows, sad_sentences  # noqa: E402
 
 torch.set_num_threads(1)
@@ -66,6 +67,10 @@ def main():
                "posts_combined": percentiles(time_each(check, posts))}
     results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
                           "cores_used": 1, "torch_threads": torch.get_num_threads()}
+    # What was timed: the message model's version and how it reads (int8 or float32 linear layers).
+    meta = message_model.get().meta
+    results["message_model"] = {"version": meta["version"], "reading": meta.get("reading", "float32")}
+    print(f"message model {results['message_model']['version']}, read in {results['message_model']['reading']}")
     print(f"{'detector':22} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name in ("chat_rules", "chat_combined", "posts_rules", "posts_combined"):
         r = results[name]

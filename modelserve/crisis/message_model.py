@@ -9,8 +9,9 @@ is reached when its probability passes the threshold chosen at training time (me
 on training-side talk the shipped model never read, read the same way).
 
 The artifact (artifact/message_model.npz + .json) holds the fine-tuned layers (float16), the output
-weights and the thresholds; the rest of the encoder comes from its pinned package. Stored without
-pickle.
+weights, the thresholds and the reading they were chosen on (`reading`: "int8", the encoder's linear
+layers in int8, encoder.Int8Linear; an artifact without it reads in float32); the rest of the
+encoder comes from its pinned package. Stored without pickle.
 """
 
 import re
@@ -95,7 +96,8 @@ def save(path: Path, coef: np.ndarray, intercept: np.ndarray, tuned: dict, meta:
 def load(path: Path = ARTIFACT_DIR) -> MessageModel:
     stored = sklearn_artifact.load(path, NAME)
     tuned = {k[len(TUNED):]: v for k, v in stored.arrays.items() if k.startswith(TUNED)}
-    encoder = crisis_encoder.Encoder(crisis_encoder.default_path(), tuned)
+    # The thresholds hold for the reading they were chosen on, so the model is read that way.
+    encoder = crisis_encoder.Encoder(crisis_encoder.default_path(), tuned, int8=stored.meta.get("reading") == "int8")
     return MessageModel(stored.arrays["coef"], stored.arrays["intercept"], stored.meta, encoder)
 
 

@@ -18,8 +18,9 @@ def test_the_artifact_is_small_and_holds_no_pickle():
     with np.load(ARTIFACT, allow_pickle=False) as stored:
         assert stored["coef"].shape == (4, 384) and stored["intercept"].shape == (4,)
         tuned = [name for name in stored.files if name.startswith(message_model.TUNED)]
-    assert tuned and all(".layer.4." in name or ".layer.5." in name for name in tuned)
     meta = json.loads(ARTIFACT.with_suffix(".json").read_text())
+    top = {f".layer.{k}." for k in range(6 - meta["tuned_layers"], 6)}
+    assert tuned and all(any(layer in name for layer in top) for name in tuned)
     assert set(meta["thresholds"]) == {"low", "moderate", "high", "imminent"}
 
 
@@ -59,6 +60,71 @@ def test_a_one_sentence_message_is_one_piece_and_scores_as_it_was_trained():
     pieces = model.encoder.pieces(text)
     assert pieces.texts == [text]
     assert np.allclose(pieces.vectors[0], model.encoder.encode([text])[0], atol=1e-5)
+
+
+def test_int8_gives_each_token_the_same_output_whatever_it_is_read_with():
+    """Activations are quantised per token, so a row's output is its own: not moved by a batch-mate
+    with far larger values (per-batch quantisation would be), and close to the float32 layer."""
+    import torch
+
+    from modelserve.crisis.encoder import Int8Linear
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(384, 1536)
+    layer = Int8Linear(linear)
+    row, loud = torch.randn(1, 384), 50 * torch.randn(3, 384)
+    alone = layer(row)
+    assert torch.equal(alone, layer(torch.cat([loud, row]))[-1:])
+    exact = linear(row).detach()
+    assert float((alone - exact).norm() / exact.norm()) < 0.02
+
+
+def _int8_reading():
+    """The shipped model's weights read in int8 (encoder.Int8Linear), beside the shipped reading."""
+    from modelserve.crisis import encoder as crisis_encoder
+
+    with np.load(ARTIFACT, allow_pickle=False) as stored:
+        tuned = {k[len(message_model.TUNED):]: stored[k] for k in stored.files if k.startswith(message_model.TUNED)}
+    return crisis_encoder.Encoder(crisis_encoder.default_path(), tuned, int8=True)
+
+
+def test_the_shipped_model_reads_as_its_thresholds_were_chosen():
+    """The thresholds were chosen on the reading the artifact names (float32 when it names none), so
+    check() reads that way, and the recipe would choose them on the same one."""
+    from modelserve.crisis.message_train import READING
+
+    model = message_model.get()
+    reading = model.meta.get("reading", "float32")
+    assert reading == READING and model.encoder.int8 == (reading == "int8")
+
+
+def test_the_int8_reading_replaces_every_linear_layer_and_reads_a_sentence_alike_in_any_batch():
+    """Every linear layer of the transformer is int8, and a sentence reads alike alone or in one
+    batch with a long text (the float arithmetic around the int8 products may differ in the last bit
+    with the batch's length, which can move one rounding: 0.004 at most here, where quantising each
+    batch as a whole moved scores by up to 0.35)."""
+    import torch
+
+    encoder = _int8_reading()
+    assert not any(isinstance(m, torch.nn.Linear) for m in encoder.model.encoder.modules())
+    sentences = ["I have a rope in the garage for when I'm ready.", "I want to die", "we had a picnic",
+                 "Work is killing me this week"]
+    long_text = "My sister rang about Christmas and we talked about the presents for the children. " * 5
+    alone = encoder.encode(sentences, batch_size=1)
+    batched = encoder.encode(sentences + [long_text])[:len(sentences)]
+    assert np.abs(alone - batched).max() < 0.01
+
+
+def test_int8_and_float32_readings_grade_alike():
+    """The int8 reading moves scores little (docs/crisis.md, "Latency"): close probabilities on a
+    spread of messages to the float32 reading of the same weights."""
+    model = message_model.get()
+    int8 = _int8_reading()
+    texts = ["I want to die", "we had a picnic", "I've saved up my pills for when I do it",
+             "Work is killing me this week", "I cut myself again last night", "nothing matters anymore"]
+    ours = [list(model.score(t)["probabilities"].values()) for t in texts]
+    theirs = [list(model.score(t, encoder=int8)["probabilities"].values()) for t in texts]
+    assert np.allclose(ours, theirs, atol=0.1)
 
 
 @pytest.mark.parametrize("text", ["", "   ", "😭😭😭", "\u0301\u0301", "a" * 5000])
