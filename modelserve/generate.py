@@ -4,6 +4,10 @@ The trainee must not watch the client turn into a therapist mid-sentence, so tex
 on_token only after check_partial passes on everything generated so far, and only up to the last
 word boundary: the unfinished word is held back until the next piece shows what it becomes.
 When an attempt breaks anyway, on_discard tells the caller to clear what it showed.
+
+The crisis output filter runs the same way: on every partial reply, before its words are sent,
+with any tail that could still grow into method details held back (output_filter.method_hold).
+An attempt it withdraws is recorded by its reasons only, never its text.
 """
 
 import logging
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 
 from modelserve.backends import Backend, BackendError, get_backend
 from modelserve.conf import load_config
+from modelserve.crisis.output_filter import harmful_instruction_reasons, method_hold
 from modelserve.facts import asked_fields, fact_answer, risk_answer
 from modelserve.guard import check_partial, check_reply, fallback_reply, is_nonanswer, repeats_earlier
 from modelserve.prompt import (
@@ -85,6 +90,8 @@ _RISKY_WORDS = ("therapist", "counsellor", "counselor", "assistant", "user", "ai
 MAX_DISCLOSURES_A_TURN = 2
 # Bias against the words of a reply that was repeated, on the next sample (llama.cpp logits).
 REPEAT_BIAS = 3.0
+# How the guard's reasons from the method filter begin (guard.check_partial, guard.check_reply).
+UNSAFE = "unsafe: "
 
 
 @dataclass
@@ -143,7 +150,7 @@ def generate(persona: Mapping, turns: Sequence[Turn], *, backend: Backend | None
             text, pieces = _attempt(backend, prompt, persona, guard_turns, mode, speaker, sink, max_tokens,
                                     attempt_temperature, stop, cache_key, opening, allow_nonanswer, penalise)
         except _Broken as broken:
-            reply.breaks.append({"attempt": attempt, "reasons": broken.reasons, "text": broken.text})
+            reply.breaks.append({"attempt": attempt, "reasons": broken.reasons, "text": _recordable(broken)})
             log.info("reply broke the guard (attempt %d): %s", attempt, ", ".join(broken.reasons))
             if sink.released and on_discard:
                 on_discard(broken.reasons)
@@ -173,7 +180,7 @@ def generate(persona: Mapping, turns: Sequence[Turn], *, backend: Backend | None
         # client's voice beats the canned one (and the canned one would soon be a repeat too).
         reply.text = soft_best[0]
         reply.breaks = [b for b in reply.breaks if b["attempt"] != soft_best[1]]
-    elif opening:
+    elif opening and not harmful_instruction_reasons(opening):
         # The card's answer or the unlocked material alone, rather than a line that drops it.
         reply.text = opening
     else:
@@ -182,6 +189,13 @@ def generate(persona: Mapping, turns: Sequence[Turn], *, backend: Backend | None
     sink.emit(reply.text)
     reply.seconds = time.monotonic() - started
     return reply
+
+
+def _recordable(broken: "_Broken") -> str:
+    """The broken attempt's text as the recording keeps it: none at all when the method filter
+    withdrew it. The recording is replayed and exported; method details must not survive in it
+    any more than on the trainee's screen (the reasons say why it was withdrawn)."""
+    return "" if any(r.startswith(UNSAFE) for r in broken.reasons) else broken.text
 
 
 def _soft_rank(broken: "_Broken") -> int:
@@ -250,6 +264,9 @@ def _attempt(backend, prompt, persona, turns, mode, speaker, sink, max_tokens, t
                             cache_key=cache_key, seed=random.randrange(2**31), **kwargs)
     lead = f" {opening}" if opening else ""
     if opening:
+        unsafe = harmful_instruction_reasons(opening)
+        if unsafe:
+            raise _Broken([f"{UNSAFE}{r}" for r in unsafe], opening)
         sink.emit(opening)
     with closing(stream):
         for piece in stream:
@@ -263,7 +280,9 @@ def _attempt(backend, prompt, persona, turns, mode, speaker, sink, max_tokens, t
                 raise _Broken(verdict.reasons, visible)
             if not opening and len(visible.split()) < HOLD_WORDS and could_be_evasion(visible):
                 continue
-            release = _releasable(visible)
+            # check_partial has run the method filter on all of VISIBLE; what could still become
+            # method details with the next tokens waits for them.
+            release = min(_releasable(visible), method_hold(visible))
             if release > len(sink.released):
                 sink.emit(visible[len(sink.released):release])
     text = clean_reply(lead + raw, speaker, final=True) or ""

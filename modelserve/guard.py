@@ -133,8 +133,14 @@ class GuardVerdict:
 
 
 def check_partial(text: str, persona: Mapping, turns: Sequence[Turn], mode: str = CLIENT_MODE) -> GuardVerdict:
-    """Checks that a reply-so-far can already fail: what is there will not go away as it grows."""
-    return _verdict(_partial_reasons(text, persona, mode))
+    """Checks that a reply-so-far can already fail: what is there will not go away as it grows.
+
+    The method filter is one of them: method details found mid-stream stop the attempt before
+    its words are sent, not after the trainee has read them (generate holds back what could
+    still grow into a match)."""
+    reasons = _partial_reasons(text, persona, mode)
+    reasons.extend(f"unsafe: {r}" for r in harmful_instruction_reasons(text))
+    return _verdict(reasons)
 
 
 def check_reply(text: str, persona: Mapping, turns: Sequence[Turn], mode: str = CLIENT_MODE, *,
@@ -171,7 +177,9 @@ def fallback_reply(persona: Mapping, earlier: Sequence[str] = ()) -> str:
     written in the client's words), else a short hesitant line in the persona's style.
     """
     for thought in persona.get("automatic_thoughts") or []:
-        if isinstance(thought, str) and thought.strip() and not repeats_earlier(thought, earlier):
+        # The card is written by people; the line is still a reply, so it passes the same filter.
+        if (isinstance(thought, str) and thought.strip() and not repeats_earlier(thought, earlier)
+                and not harmful_instruction_reasons(thought)):
             return thought.strip()
     lines = {
         "reserved": "I... It's hard to put into words, what's been going on.",
