@@ -6,9 +6,10 @@ action that fails leaves neither the change nor a claim that it happened.
 
 import secrets
 
+from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -27,14 +28,20 @@ from accounts.models import (
 
 
 def client_ip(request):
+    """The client's address as allauth's rate limits see it, so the audit row and the limit agree.
+
+    Behind PIXEL_TRUSTED_PROXY_COUNT proxies (ALLAUTH_TRUSTED_PROXY_COUNT) it is that many entries
+    from the right of X-Forwarded-For: the entries to their left are whatever the client sent, so a
+    forged header moves neither the limit nor the audit row. With no trusted proxy the header is
+    ignored and the socket's address counts.
+    """
     if request is None:
         return None
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        # Behind our load balancer the first X-Forwarded-For entry is the browser.
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+    try:
+        return get_adapter(request).get_client_ip(request)
+    except (PermissionDenied, ImproperlyConfigured):
+        # Fewer forwarded entries than trusted proxies: the request did not come through them.
+        return request.META.get("REMOTE_ADDR") or None
 
 
 def do_audit(event_type, actor=None, target_user=None, obj=None, details=None, request=None, ip=None):
@@ -129,6 +136,20 @@ def do_set_cohort_members(actor, cohort, supervisors=None, trainees=None, reques
             changes["trainees"] = sorted(u.email for u in trainees)
         do_audit(AuditEvent.COHORT_CHANGED, actor, None, cohort, changes, request)
     return cohort
+
+
+def do_admin_delete(actor, objects, request=None):
+    """Delete OBJECTS (model instances) from the admin, one chained audit row each, all or none.
+
+    The row keeps what the object was (its model, id and name), since the object itself is gone.
+    """
+    _require_admin(actor)
+    with transaction.atomic():
+        for obj in objects:
+            target = obj if isinstance(obj, User) else getattr(obj, "user", None)
+            details = {"model": obj._meta.label_lower, "id": str(obj.pk), "name": str(obj)[:300]}
+            do_audit(AuditEvent.ADMIN_DELETED, actor, target if isinstance(target, User) else None, obj, details, request)
+            obj.delete()
 
 
 def do_create_invitation(actor, email, role, cohort=None, request=None):

@@ -1,14 +1,54 @@
 import csv
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.http import HttpResponse
 from django.utils import timezone
 
 from accounts import actions
 from accounts.models import ROLE_CHOICES, AuditEvent, Certification, Cohort, Invitation, User
+
+
+class AuditedDeleteMixin:
+    """Deletions in this admin each write a chained audit row (docs/accounts.md, "Deleting in the
+    admin"). Admins for what must never be deleted (people, roles, sessions, certifications, audit
+    rows) refuse deletion instead; tests/accounts/test_hardening.py checks every registered admin
+    is one or the other, third-party ones included."""
+
+    def delete_model(self, request, obj):
+        actions.do_admin_delete(request.user, [obj], request=request)
+
+    def delete_queryset(self, request, queryset):
+        actions.do_admin_delete(request.user, list(queryset), request=request)
+
+
+class AuditedDeleteAdmin(AuditedDeleteMixin, admin.ModelAdmin):
+    pass
+
+
+class NoDeleteMixin:
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _reregister(model, mixin):
+    """Give another app's admin (registered earlier: INSTALLED_APPS order) our delete rule."""
+    base = type(admin.site._registry[model])
+    admin.site.unregister(model)
+    admin.site.register(model, type(base.__name__, (mixin, base), {}))
+
+
+# Roles are groups: deleting one would take a role from everyone holding it, unaudited.
+_reregister(Group, NoDeleteMixin)
+# Removing someone's authenticator is how an admin resets a lost second factor; removing an
+# address can lock a person out. Both are allowed, and each leaves an audit row.
+_reregister(Authenticator, AuditedDeleteMixin)
+_reregister(EmailAddress, AuditedDeleteMixin)
 
 
 class UserAdminForm(forms.ModelForm):
@@ -25,7 +65,9 @@ class UserAdminForm(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(NoDeleteMixin, admin.ModelAdmin):
+    # A person is deactivated (is_active), never deleted: their sessions, reviews and audit rows
+    # name them, and deleting would take their recordings with them outside the retention purge.
     form = UserAdminForm
     list_display = ["email", "full_name", "role", "is_active", "date_joined"]
     list_filter = ["groups", "is_active"]
@@ -41,7 +83,7 @@ class UserAdmin(admin.ModelAdmin):
 
 
 @admin.register(Cohort)
-class CohortAdmin(admin.ModelAdmin):
+class CohortAdmin(AuditedDeleteAdmin):
     list_display = ["name", "created_at"]
     filter_horizontal = ["supervisors", "trainees"]
     search_fields = ["name"]
@@ -89,7 +131,8 @@ class CertificationStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Certification)
-class CertificationAdmin(admin.ModelAdmin):
+class CertificationAdmin(NoDeleteMixin, admin.ModelAdmin):
+    # Revoked, never deleted: who was certified for what, when, is part of the record.
     list_display = ["user", "kind", "status_label", "valid_from", "valid_until", "issued_by", "revoked_at"]
     list_filter = [CertificationStatusFilter, "kind"]
     search_fields = ["user__email", "user__full_name"]
@@ -115,7 +158,7 @@ class CertificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(AuditedDeleteAdmin):
     list_display = ["email", "role", "cohort", "created_by", "created_at", "expires_at", "accepted_at"]
     list_filter = ["role"]
     readonly_fields = [f.name for f in Invitation._meta.fields]

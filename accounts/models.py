@@ -1,8 +1,10 @@
 """People, their roles and certifications, and the audit trail. See docs/accounts.md."""
 
 import hashlib
+import hmac
 import json
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, PermissionsMixin
@@ -231,6 +233,20 @@ class Invitation(models.Model):
 GENESIS_HASH = "0" * 64
 
 
+def audit_mac(kind, seq, digest):
+    """HMAC-SHA256 of (KIND, SEQ, DIGEST) under PIXEL_AUDIT_KEY, or "" when no key is set.
+
+    The key lives in the environment or a file, never in the database, so someone who can write
+    the database can still rewrite rows and recompute the plain SHA-256 chain, but cannot make
+    these tags agree (docs/accounts.md, "What the chain proves"). KIND keeps a row's tag, the
+    head's and an anchor's apart, so one cannot be replayed as another.
+    """
+    key = settings.PIXEL_AUDIT_KEY
+    if not key:
+        return ""
+    return hmac.new(key.encode(), f"{kind}:{seq}:{digest}".encode(), hashlib.sha256).hexdigest()
+
+
 class AuditChainHead(models.Model):
     """One row holding the newest hash and the row count.
 
@@ -240,6 +256,8 @@ class AuditChainHead(models.Model):
 
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
     count = models.BigIntegerField(default=0)
+    # audit_mac("head", count, last_hash): a head rewound to an earlier row no longer matches.
+    mac = models.CharField(max_length=64, blank=True, default="")
 
 
 class AuditEvent(models.Model):
@@ -274,12 +292,13 @@ class AuditEvent(models.Model):
     MODEL_PROMOTION_REFUSED = "model_promotion_refused"
     MODEL_ROLLED_BACK = "model_rolled_back"
     TRAINING_QUEUED = "training_queued"
+    ADMIN_DELETED = "admin_deleted"
     EVENT_TYPES = [
         LOGIN, LOGIN_FAILED, LOGOUT, ROLE_CHANGED, CERT_ISSUED, CERT_REVOKED, INVITATION_SENT,
         INVITATION_ACCEPTED, COHORT_CHANGED, USER_CREATED, MFA_CHANGED, CLINICAL_VIEW, AUDIT_EXPORTED,
         SESSION_STARTED, SESSION_ENDED, SCENARIO_CHANGED, CRISIS_FLAG, CRISIS_ESCALATION,
         SUPERVISOR_ACTION, REVIEW_CHANGED, RECORDINGS_PURGED, MODEL_PROMOTED, MODEL_PROMOTION_REFUSED,
-        MODEL_ROLLED_BACK, TRAINING_QUEUED,
+        MODEL_ROLLED_BACK, TRAINING_QUEUED, ADMIN_DELETED,
     ]  # fmt: skip
 
     seq = models.BigIntegerField(unique=True, editable=False)
@@ -299,6 +318,8 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False)
+    # audit_mac("row", seq, hash); empty for rows written before PIXEL_AUDIT_KEY was set.
+    mac = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-seq"]
@@ -351,9 +372,11 @@ class AuditEvent(models.Model):
                 prev_hash=head.last_hash,
             )
             event.hash = event.compute_hash()
+            event.mac = audit_mac("row", event.seq, event.hash)
             event.save(force_insert=True)
             head.last_hash = event.hash
-            head.save(update_fields=["last_hash"])
+            head.mac = audit_mac("head", head.count, head.last_hash)
+            head.save(update_fields=["last_hash", "mac"])
         return event
 
     def save(self, *args, **kwargs):
@@ -365,11 +388,20 @@ class AuditEvent(models.Model):
         raise RuntimeError("Audit events are append-only")
 
 
-def verify_audit_chain():
-    """Walk the chain in order. Returns (rows checked, first bad event or None, reason)."""
+def verify_audit_chain(anchors=()):
+    """Walk the chain in order. Returns (rows checked, first bad event or None, reason).
+
+    With PIXEL_AUDIT_KEY set, each keyed row's tag and the head's are checked too, and a row
+    without a tag after one with a tag is a break (tags stripped to hide a rewrite). ANCHORS are
+    (seq, hash) pairs exported earlier (read_anchors): the chain must still hold each of them, so a
+    tail cut off and a head rewound to match, even to an earlier head copied from a backup, fail.
+    """
+    keyed = bool(settings.PIXEL_AUDIT_KEY)
     prev_hash = GENESIS_HASH
     expected_seq = 1
     checked = 0
+    seen_mac = False
+    wanted = {seq: digest for seq, digest in anchors if seq > 0}
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
             return checked, event, f"sequence jumps from {expected_seq - 1} to {event.seq} (rows missing)"
@@ -377,10 +409,63 @@ def verify_audit_chain():
             return checked, event, "prev_hash does not match the previous row's hash"
         if event.compute_hash() != event.hash:
             return checked, event, "row content does not match its hash"
+        if keyed and event.mac:
+            seen_mac = True
+            if not hmac.compare_digest(event.mac, audit_mac("row", event.seq, event.hash)):
+                return checked, event, "keyed hash does not match (row rewritten without the audit key)"
+        elif keyed and seen_mac:
+            return checked, event, "row has no keyed hash although earlier rows do (tags stripped)"
+        if event.seq in wanted and wanted.pop(event.seq) != event.hash:
+            return checked, event, "row differs from the exported anchor for this seq (chain rewritten)"
         prev_hash = event.hash
         expected_seq += 1
         checked += 1
+    if wanted:
+        seq = min(wanted)
+        return checked, None, f"chain ends at seq {checked} but an exported anchor records seq {seq} (tail cut off)"
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and (head.count != checked or head.last_hash != prev_hash):
         return checked, None, f"chain head says {head.count} rows ending {head.last_hash[:12]}, found {checked}"
+    if keyed and head is not None and checked and (seen_mac or head.mac):
+        if not hmac.compare_digest(head.mac, audit_mac("head", head.count, head.last_hash)):
+            return checked, None, "chain head's keyed hash does not match (head rewound or edited)"
     return checked, None, ""
+
+
+# --- Anchors: the chain head exported outside the database ------------------------------------
+
+
+def anchor_line(head):
+    """One JSON line recording the head now; tagged under PIXEL_AUDIT_KEY when one is set."""
+    record = {
+        "seq": head.count,
+        "hash": head.last_hash,
+        "at": timezone.now().isoformat(),
+        "mac": audit_mac("anchor", head.count, head.last_hash),
+    }
+    return json.dumps(record, sort_keys=True)
+
+
+def read_anchors(path):
+    """[(seq, hash)] from an anchor file; raises ValueError naming a line that is not genuine.
+
+    A line whose tag does not match (written or edited without the key) is an error, not skipped:
+    an anchor file someone can write is otherwise a way to make a rewritten chain look anchored.
+    """
+    anchors = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return anchors
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            seq, digest, mac = int(record["seq"]), str(record["hash"]), str(record.get("mac", ""))
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{path}:{number}: not an anchor line ({e})") from e
+        if settings.PIXEL_AUDIT_KEY and not hmac.compare_digest(mac, audit_mac("anchor", seq, digest)):
+            raise ValueError(f"{path}:{number}: anchor's keyed hash does not match (line forged or edited)")
+        anchors.append((seq, digest))
+    return anchors

@@ -36,6 +36,8 @@ if PRODUCTION:
         problems.append("PIXEL_SECRET_KEY is the demo key or shorter than 50 characters")
     if not ALLOWED_HOSTS:
         problems.append("PIXEL_ALLOWED_HOSTS is empty")
+    if len(env_str("PIXEL_AUDIT_KEY", "")) < 32:
+        problems.append("PIXEL_AUDIT_KEY (or PIXEL_AUDIT_KEY_FILE) is unset or shorter than 32 characters")
     if problems:
         raise ConfigError("Refusing to start in production: " + "; ".join(problems))
 
@@ -246,9 +248,15 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("PIXEL_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PIXEL_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("PIXEL_HSTS_PRELOAD", True)
-if env_bool("PIXEL_BEHIND_PROXY", False):
+PIXEL_BEHIND_PROXY = env_bool("PIXEL_BEHIND_PROXY", False)
+if PIXEL_BEHIND_PROXY:
     # The load balancer terminates TLS and says so in this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies append to X-Forwarded-For in front of Pixel (one load balancer: 1). The client
+# is that many entries from the right; anything further left is the client's own claim. allauth's
+# rate limits and the audit rows' addresses (accounts.actions.client_ip) both read it.
+PIXEL_TRUSTED_PROXY_COUNT = env_int("PIXEL_TRUSTED_PROXY_COUNT", 1 if PIXEL_BEHIND_PROXY else 0, minimum=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = PIXEL_TRUSTED_PROXY_COUNT
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -317,8 +325,21 @@ PIXEL_SUPPORT_RESOURCES = [
 # Supervision: recordings and review (docs/supervision.md).
 PIXEL_RETENTION_DAYS = env_int("PIXEL_RETENTION_DAYS", 365, minimum=1)
 PIXEL_PDF_FONT_DIR = env_str("PIXEL_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
+# The audit chain's anchor outside the database (docs/accounts.md, "What the chain proves"): the
+# key for its keyed hashes (environment or PIXEL_AUDIT_KEY_FILE; never stored in the database), and
+# where and how often `audit_anchor` appends the chain head.
+PIXEL_AUDIT_KEY = env_str("PIXEL_AUDIT_KEY", "")
+# Empty turns the file off (the anchor is then only logged). Tests name their own file: the default
+# one belongs to the demo database, and its anchors would not be found in a test database.
+_anchor_file = env_str("PIXEL_AUDIT_ANCHOR_FILE", "" if TESTING else str(BASE_DIR / "var" / "audit-anchors.jsonl"))
+PIXEL_AUDIT_ANCHOR_FILE = Path(_anchor_file) if _anchor_file else None
+PIXEL_AUDIT_ANCHOR_MINUTES = env_int("PIXEL_AUDIT_ANCHOR_MINUTES", 10, minimum=1)
 # Run one `celery -A config beat` process for these.
 CELERY_BEAT_SCHEDULE = {
+    "anchor-audit-chain": {
+        "task": "accounts.tasks.anchor_audit_chain",
+        "schedule": PIXEL_AUDIT_ANCHOR_MINUTES * 60,
+    },
     "purge-old-recordings": {
         "task": "supervision.tasks.purge_old_recordings",
         "schedule": crontab(hour=3, minute=15),

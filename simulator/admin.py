@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from accounts.actions import do_audit
+from accounts.admin import AuditedDeleteAdmin, NoDeleteMixin
 from accounts.models import AuditEvent
 from simulator.models import Message, Scenario, ScenarioVersion, Session
 
@@ -17,7 +18,7 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(Scenario)
-class ScenarioAdmin(admin.ModelAdmin):
+class ScenarioAdmin(AuditedDeleteAdmin):
     list_display = ["title", "slug", "topic", "difficulty", "certification", "is_active", "updated_at"]
     list_filter = ["topic", "difficulty", "certification", "is_active"]
     search_fields = ["title", "slug", "summary"]
@@ -42,7 +43,9 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(NoDeleteMixin, admin.ModelAdmin):
+    # A recording leaves only through the retention purge (supervision), which is audited and
+    # keeps to PIXEL_RETENTION_DAYS; deleting one here would skip both.
     list_display = ["id", "trainee", "scenario_version", "status", "started_at", "persona_breaks"]
     list_filter = ["status"]
     readonly_fields = [f.name for f in Session._meta.fields]

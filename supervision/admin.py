@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
+from accounts.admin import AuditedDeleteAdmin
 from supervision.models import Annotation, Review, Rubric, RubricItem
 
 
@@ -23,7 +24,7 @@ class RubricItemInline(admin.StackedInline):
 
 
 @admin.register(Rubric)
-class RubricAdmin(admin.ModelAdmin):
+class RubricAdmin(AuditedDeleteAdmin):
     list_display = ["name", "is_active", "item_count", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "description"]

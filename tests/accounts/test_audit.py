@@ -74,7 +74,7 @@ def test_audit_verify_finds_an_inserted_row(admin_user, trainee):
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO accounts_auditevent (seq, created_at, event_type, actor_label, target_label, object_type,"
-            " object_id, details, prev_hash, hash) VALUES (%s, now(), 'login', 'mallory', '', '', '', '{}', %s, %s)",
+            " object_id, details, prev_hash, hash, mac) VALUES (%s, now(), 'login', 'mallory', '', '', '', '{}', %s, %s, '')",
             [last.seq + 1, last.hash, "f" * 64],
         )
     with pytest.raises(CommandError, match=f"seq={last.seq + 1} "):

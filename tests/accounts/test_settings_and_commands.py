@@ -14,6 +14,7 @@ PROD_ENV = {
     "PIXEL_PRODUCTION": "true",
     "PIXEL_SECRET_KEY": "x7-" + "k2Jq9vLm3Pz8Rw4Tn6Yb1Hc5Fd0Gs7Ua" * 2,
     "PIXEL_ALLOWED_HOSTS": "pixel.example.org",
+    "PIXEL_AUDIT_KEY": "audit-" + "Qm4Zr8Tx2Lp6Vn0Kc3" * 2,
 }
 
 
@@ -44,6 +45,7 @@ def test_production_refuses_unsafe_defaults():
     assert result.returncode != 0
     assert "Refusing to start in production" in result.stderr
     assert "PIXEL_SECRET_KEY" in result.stderr and "PIXEL_ALLOWED_HOSTS" in result.stderr
+    assert "PIXEL_AUDIT_KEY" in result.stderr
     result = run_manage("check", env={**PROD_ENV, "PIXEL_DEBUG": "true"})
     assert result.returncode != 0 and "PIXEL_DEBUG is true" in result.stderr
 
