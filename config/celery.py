@@ -14,3 +14,5 @@ app = Celery("pixel")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Each worker's heartbeat for /readyz: a thread started on worker_ready (config/health.py).
+import config.health  # noqa: E402, F401

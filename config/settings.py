@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz and /readyz answer load balancers before the host check and HTTPS redirect.
+    "config.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -78,7 +80,7 @@ MIDDLEWARE = [
 if PRODUCTION:
     # Static files from the ASGI servers themselves, compressed and cache-busted; in the demo the
     # staticfiles app serves them from the source folders.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -168,6 +170,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env_int("PIXEL_CELERY_RESTORE_INTERVAL", 10, minimum=1),
     "unacked_restore_throttle": 1,
 }
+# /readyz (config/health.py, README "Operations"): each worker writes a heartbeat to Redis every
+# PIXEL_HEARTBEAT_SECONDS; a server is ready when every queue in PIXEL_READY_QUEUES has a worker
+# heard from within PIXEL_HEARTBEAT_STALE_SECONDS. `training` is left out by default: a server
+# with no training worker still serves sessions.
+PIXEL_HEARTBEAT_SECONDS = env_int("PIXEL_HEARTBEAT_SECONDS", 10, minimum=1)
+PIXEL_HEARTBEAT_STALE_SECONDS = env_int("PIXEL_HEARTBEAT_STALE_SECONDS", 30, minimum=2)
+PIXEL_READY_QUEUES = env_list("PIXEL_READY_QUEUES", ["inference", "safety", "default"])
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
