@@ -32,6 +32,8 @@ EVENT_LABELS = {
     SessionEvent.REGENERATION: "Persona guard regenerated a reply",
     SessionEvent.OBSERVER_JOINED: "Supervisor joined",
 }
+# Left out of the trainee's recording. A regeneration event names the withdrawn attempts and why.
+TRAINEE_HIDDEN_EVENT_KINDS = STAFF_ONLY_EVENT_KINDS | {SessionEvent.REGENERATION}
 # Kinds shown as markers on the replay timeline (besides flagged messages and annotations).
 MARKER_KINDS = {
     SessionEvent.WHISPER, SessionEvent.PAUSED, SessionEvent.RESUMED, SessionEvent.ENDED,
@@ -62,15 +64,45 @@ def _event_text(event):
         parts = [data.get("level", ""), ", ".join(data.get("categories") or []), data.get("action", "")]
         return " · ".join(p for p in parts if p)
     if event.kind == SessionEvent.REGENERATION:
-        breaks = data.get("breaks") or []
-        return f"{len(breaks)} break(s){' · fallback line used' if data.get('fallback') else ''}"
+        said = "; ".join(withdrawn_summary(b) for b in data.get("breaks") or [])
+        return " · ".join(p for p in (said, "fallback line used" if data.get("fallback") else "") if p)
     return ""
+
+
+def _reasons(attempt):
+    # Rows from before the guard recorded {"attempt", "reasons", "text"} hold a bare reason.
+    return [str(r) for r in attempt.get("reasons") or []] if isinstance(attempt, dict) else [str(attempt)]
+
+
+def withdrawn_summary(attempt):
+    """'attempt 2 withdrawn (unsafe: method: dose)': what a reviewer reads of a withdrawn attempt."""
+    number = attempt.get("attempt") if isinstance(attempt, dict) else None
+    return f"attempt {number or '?'} withdrawn ({', '.join(_reasons(attempt)) or 'no reason recorded'})"
+
+
+def withdrawn_attempts(breaks):
+    """The persona guard's withdrawn attempts of one reply as stored, less the text of any the
+    method filter withdrew: the reasons say why. generate() no longer records that text; older
+    rows may still hold it, and it stays out of every view and export."""
+    return [
+        {**b, "text": ""} if isinstance(b, dict) and any(r.startswith("unsafe") for r in _reasons(b)) else b
+        for b in breaks or []
+    ]
+
+
+def _event_data(event):
+    data = dict(event.data or {})
+    if event.kind == SessionEvent.REGENERATION:
+        data["breaks"] = withdrawn_attempts(data.get("breaks"))
+    return data
 
 
 def recording(session, for_trainee=False):
     """Every message and event of `session` in seq order, as plain dicts (JSON-ready).
 
-    for_trainee leaves out what the trainee must not see: the crisis detector's verdicts and flags.
+    for_trainee leaves out what the trainee must not see: the crisis detector's verdicts and flags,
+    and the attempts the persona guard withdrew (what they said and why: the trainee saw a reply
+    replaced, and the method filter's catches must not reach them even as reasons).
     """
     start = session.started_at
     items = []
@@ -88,18 +120,19 @@ def recording(session, for_trainee=False):
             "by_supervisor": m.author_id is not None,
             "model": m.model_name,
             "regenerations": m.regenerations,
-            "guard_breaks": m.guard_breaks or [],
             "fallback": m.fallback,
         }
         if not for_trainee:
             item.update(
+                guard_breaks=withdrawn_attempts(m.guard_breaks),
+                withdrawn=[withdrawn_summary(b) for b in m.guard_breaks or []],
                 flagged=flagged,
                 crisis_level=m.crisis_level or "",
                 crisis_categories=list((m.crisis or {}).get("categories") or []),
             )
         items.append(item)
     for e in session.events.select_related("actor").order_by("seq"):
-        if for_trainee and e.kind in STAFF_ONLY_EVENT_KINDS:
+        if for_trainee and e.kind in TRAINEE_HIDDEN_EVENT_KINDS:
             continue
         items.append(
             {
@@ -112,7 +145,7 @@ def recording(session, for_trainee=False):
                 "label": EVENT_LABELS.get(e.kind, e.kind.replace("_", " ")),
                 "actor": str(e.actor) if e.actor_id else "",
                 "text": _event_text(e),
-                "data": e.data or {},
+                "data": _event_data(e),
             }
         )
     items.sort(key=lambda item: item["seq"])
