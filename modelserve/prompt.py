@@ -103,13 +103,47 @@ def one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+# Anything shaped like a control token: Gemma's (<start_of_turn>, <end_of_turn>, <bos>, <eos>,
+# <pad>, <unused0>, <start_of_image>), Pixel's mode tokens (<pixel:client>), other templates'
+# (<|im_start|>, [INST], <<SYS>>). llama.cpp here reads them as plain text, but a server behind the
+# OpenAI-compatible backend parses special tokens in the prompt it is sent.
+_CONTROL_TOKEN = re.compile(r"<\|?/?[a-z_@][\w:|.@-]*\|?>|\[/?inst\]|\[@?[a-z]+@?\]", re.IGNORECASE)
+# The speaker and section labels a prompt is made of (TRAINEE_LABEL, the client's name, _header's
+# and _card's sections), and the role names a model has seen in other transcripts. Followed by a
+# colon (or a look-alike), one of them inside a turn reads to the model as a new turn or section.
+_LABEL_WORDS = ("therapist", "counsell?or", "client", "patient", "assistant", "user", "human", "ai", "model",
+                "system", "bot", "doctor", "dr", "interviewer", "session transcript", "example from an earlier session",
+                "background", "lives", "culture", "attachment", "believes", "often thinks", "copes by", "defences",
+                "risk", r"keeps private unless[^:\uff1a\ufe55\ua789\u2236]{0,200}")
+_COLON = r"\s*[:\uff1a\ufe55\ua789\u2236]"
+# Invisible characters someone could hide inside a label ("Thera\u200bpist:") to slip past it.
+_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+def prompt_text(text: str, persona: Mapping) -> str:
+    """A turn's text as the prompt carries it: one line, with control tokens and speaker or
+    section labels made inert, so that what a trainee types cannot end their turn, open another
+    speaker's or rewrite the header (docs/modelserve.md, "Trainee text cannot forge the prompt").
+
+    Only the prompt is changed: the stored message and what anyone is shown stay as typed. Text
+    without such markers renders exactly as before, so PROMPT_FORMAT_VERSION (and the adapters
+    and saved KV states made for it) still hold.
+    """
+    text = one_line(_INVISIBLE.sub("", text))
+    text = _CONTROL_TOKEN.sub(lambda m: m.group().replace("<", "\u2039").replace(">", "\u203a")
+                              .replace("[", "(").replace("]", ")"), text)
+    names = {client_name(persona), client_name(persona).split()[0], DEFAULT_CLIENT_NAME, TRAINEE_LABEL}
+    labels = "|".join([*(re.escape(n) for n in sorted(names, key=len, reverse=True)), *_LABEL_WORDS])
+    return re.sub(rf"(?<![\w-])({labels}){_COLON}", r"\1 -", text, flags=re.IGNORECASE)
+
+
 def build_prompt(persona: Mapping, turns: Sequence[Turn], mode: str = CLIENT_MODE, *,
                  style: PromptStyle = DEFAULT_STYLE) -> str:
     if mode not in MODE_TOKENS:
         raise ValueError(f"unknown mode {mode!r}")
     parts = [_header(persona, mode, style)]
     for turn in turns:
-        parts.append(f"{speaker_label(persona, turn.role)}: {one_line(turn.text)}\n")
+        parts.append(f"{speaker_label(persona, turn.role)}: {prompt_text(turn.text, persona)}\n")
     model_role = CLIENT if mode == CLIENT_MODE else TRAINEE
     # The cue names the model's speaker only when it is that speaker's turn. Leaving it off after
     # the model's own turn keeps the prompt a prefix of the next one, whoever speaks next.
