@@ -67,6 +67,7 @@ MIDDLEWARE = [
     # First: /healthz and /readyz answer load balancers before the host check and HTTPS redirect.
     "config.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -268,6 +269,12 @@ PIXEL_TRUSTED_PROXY_COUNT = env_int("PIXEL_TRUSTED_PROXY_COUNT", 1 if PIXEL_BEHI
 ALLAUTH_TRUSTED_PROXY_COUNT = PIXEL_TRUSTED_PROXY_COUNT
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every page (config/security.py); empty sends none.
+PIXEL_CSP = env_str(
+    "PIXEL_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # --- Static files, i18n ------------------------------------------------------------------------

@@ -34,7 +34,14 @@ def page(browser, request):
     context = browser.new_context(viewport={"width": 1000, "height": 800})
     page = context.new_page()
     page.set_default_timeout(15000)
+    # Every page a browser test visits must pass Pixel's Content-Security-Policy (config/security.py):
+    # Chromium reports each refusal on the console, and any one fails the test that caused it.
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.csp_violations = violations
     yield page
+    if violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations[:5]))
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
