@@ -98,7 +98,8 @@ UNSAFE = "unsafe: "
 class Reply:
     text: str
     regenerations: int
-    breaks: list[dict] = field(default_factory=list)  # {"attempt", "reasons", "text"} per broken attempt
+    # {"attempt", "reasons", "text"} per broken attempt; "text" is empty where the method filter withdrew it.
+    breaks: list[dict] = field(default_factory=list)
     fallback: bool = False
     seconds: float = 0.0
     first_token_seconds: float | None = None  # until the trainee could first see text
