@@ -361,6 +361,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=15),
     },
 }
+# Nothing lost (docs/simulator.md, "Nothing lost, nothing out of order"): every PIXEL_SWEEP_SECONDS
+# the sweep checks messages still unchecked PIXEL_CRISIS_SWEEP_AFTER_SECONDS after they were stored
+# and asks again for replies lost for PIXEL_REPLY_STALE_SECONDS. A reply's generation lock lapses
+# this long after its last token, so a dead worker's reply can be written again soon after.
+PIXEL_SWEEP_SECONDS = env_int("PIXEL_SWEEP_SECONDS", 30, minimum=5)
+PIXEL_CRISIS_SWEEP_AFTER_SECONDS = env_int("PIXEL_CRISIS_SWEEP_AFTER_SECONDS", 60, minimum=1)
+PIXEL_REPLY_LOCK_SECONDS = env_int("PIXEL_REPLY_LOCK_SECONDS", 20, minimum=2)
+CELERY_BEAT_SCHEDULE["sweep-lost-work"] = {
+    "task": "simulator.tasks.sweep_lost_work",
+    "schedule": PIXEL_SWEEP_SECONDS,
+    # A sweep nobody ran in time is replaced by the next one rather than piling up.
+    "options": {"expires": PIXEL_SWEEP_SECONDS},
+}
 
 # Training pipeline (docs/training.md): datasets, checkpoints and adapters live outside git.
 PIXEL_TRAINING_DIR = Path(env_str("PIXEL_TRAINING_DIR", str(BASE_DIR / "var" / "training")))

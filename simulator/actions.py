@@ -136,6 +136,9 @@ def _store_trainee_message(session, client_msg_id, text, per_minute=None):
         raise SimulatorError(
             "too_long", f"Messages can be at most {settings.PIXEL_MESSAGE_MAX_CHARS} characters (this one has {len(text)})."
         )
+    # The session's row lock (held to the caller's commit) makes these checks and the append one
+    # step: of two tabs sending at once, the second sees the first waiting for its reply.
+    list(Session.objects.select_for_update().filter(pk=session.pk).values_list("pk", flat=True))
     session.refresh_from_db(fields=["status", "next_seq"])
     if session.status == Session.PAUSED:
         raise SimulatorError("paused", "Your supervisor has paused this session. Wait for them to resume it.")

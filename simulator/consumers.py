@@ -3,11 +3,13 @@
 Protocol (JSON both ways; docs/simulator.md has the full list):
   browser -> {"type": "message", "id": "<client-made id>", "text": "..."}
              {"type": "resume", "after": <last seq the browser has>}
+             {"type": "retry", "reply_to": <seq>}   ask again for a reply that failed
   server  -> {"type": "ack", "id", "seq", "duplicate"}   after the message is stored
              {"type": "message", "seq", "role", "text", "id", "reply_to", "created_at"}
              {"type": "token", "reply_to", "index", "text"}   the client's reply, as it is written
              {"type": "partial", "reply_to", "text", "tokens"} the reply so far, on (re)connect
              {"type": "discard", "reply_to"}   the reply so far was withdrawn (persona guard)
+             {"type": "reply_failed", "reply_to", "message", "retry"}   the model failed; may retry
              {"type": "ended", "reason"}, {"type": "error", "code", "message", "id"?}
 """
 
@@ -15,7 +17,7 @@ from channels.db import database_sync_to_async
 
 from simulator import actions
 from simulator.access import access_own_session
-from simulator.replies import partial_reply
+from simulator.replies import do_retry_reply, partial_reply
 from simulator.sockets import CLOSE_FORBIDDEN, JsonSocket
 
 
@@ -41,6 +43,8 @@ class SessionConsumer(JsonSocket):
             await self.on_message(content)
         elif kind == "resume":
             await self.on_resume(content)
+        elif kind == "retry":
+            await self.on_retry(content)
         elif kind == "ping":
             await self.send_json({"type": "pong"})
         else:
@@ -62,6 +66,17 @@ class SessionConsumer(JsonSocket):
             return
         # Stored (and its reply queued by the action) before this acknowledges it.
         await self.send_json({"type": "ack", "id": message.client_msg_id, "seq": message.seq, "duplicate": not created})
+
+    async def on_retry(self, content):
+        # After "reply_failed": ask again for the reply to the trainee's latest message.
+        reply_to = content.get("reply_to")
+        if not isinstance(reply_to, int) or isinstance(reply_to, bool):
+            await self.error("bad_request", "retry needs 'reply_to': the sequence number of your message.")
+            return
+        try:
+            await database_sync_to_async(do_retry_reply)(self.scope["user"], self.session, reply_to)
+        except actions.SimulatorError as e:
+            await self.error(e.code, e.message)
 
     async def on_resume(self, content):
         after = content.get("after", 0)

@@ -10,8 +10,10 @@ reply in flight stopped) and the supervisors are e-mailed. docs/crisis.md has th
 """
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +28,9 @@ from simulator.models import Message
 
 log = logging.getLogger(__name__)
 PAUSE_REASON = "paused so your supervisor can check in"
+SWEEP_BATCH = 500
+# A sweeper's claim on one message; longer than any single check takes.
+SWEEP_CLAIM_SECONDS = 300
 # Shown on the policy page beside the client flag level: why its default is where it is. The
 # figures are docs/crisis.md's ("The client flag level"), measured on sets no model was fitted on.
 CLIENT_FLAG_DEFAULT_REASON = (
@@ -34,7 +39,8 @@ CLIENT_FLAG_DEFAULT_REASON = (
     "word-trap prompts and 0.3% of real counselling clients' turns. At low they are 1.6%, 1.7% and 4.1% of the "
     "clients' turns: a flag every few dozen client messages, which teaches supervisors to ignore flags. Messages "
     "at low are still "
-    "graded, stored and shown in the recording.")
+    "graded, stored and shown in the recording."
+)
 
 
 def policy():
@@ -65,9 +71,40 @@ def supervisor_emails(session):
     )
 
 
+def sweep_unchecked(now=None):
+    """Check every stored message still unchecked PIXEL_CRISIS_SWEEP_AFTER_SECONDS after it was
+    stored (its queued check was lost: the broker flushed, the task raised, no worker came) and
+    escalate as the check would have. Returns the ids checked.
+
+    Safe with several sweepers at once: each message is claimed in the shared cache first, and
+    do_check_message's conditional UPDATE escalates once even if two got through.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.PIXEL_CRISIS_SWEEP_AFTER_SECONDS)
+    lost = Message.objects.filter(crisis_checked_at__isnull=True, created_at__lt=cutoff).order_by("created_at")
+    checked = []
+    for pk in list(lost.values_list("pk", flat=True)[:SWEEP_BATCH]):
+        claim = f"crisis-sweep:{pk}"
+        if not cache.add(claim, 1, SWEEP_CLAIM_SECONDS):
+            continue
+        try:
+            log.warning("the crisis check of message %s was lost; checking it now", pk)
+            do_check_message(pk)
+            checked.append(pk)
+        except Exception:  # noqa: BLE001 - one message that fails must not leave the others unchecked
+            log.exception("the sweep could not check message %s", pk)
+        finally:
+            cache.delete(claim)
+    return checked
+
+
 def do_check_message(message_id):
     """Run the detector on a stored message, store the verdict and escalate. Idempotent."""
-    message = Message.objects.select_related("session__trainee", "session__scenario_version__scenario").filter(pk=message_id).first()
+    message = (
+        Message.objects.select_related("session__trainee", "session__scenario_version__scenario")
+        .filter(pk=message_id)
+        .first()
+    )
     if message is None or message.crisis_checked_at is not None:
         return message
     result = check(message.text, speaker="trainee" if message.role == Message.TRAINEE else "client")
@@ -105,7 +142,13 @@ def _escalate(message, result):
         return
     pause = at_least(level, settings.PIXEL_CRISIS_TRAINEE_PAUSE_LEVEL)
     action = "pause" if pause else "support"
-    do_audit(AuditEvent.CRISIS_ESCALATION, None, session.trainee, session, {**_audit_details(message, result), "action": action})
+    do_audit(
+        AuditEvent.CRISIS_ESCALATION,
+        None,
+        session.trainee,
+        session,
+        {**_audit_details(message, result), "action": action},
+    )
     emit(session.group_name, {"type": "support", **{k: v for k, v in policy().items() if k.startswith("support_")}})
     for group in supervisor_groups(session):
         emit(group, {"type": "crisis.alert", "action": action, **flag})
@@ -125,7 +168,12 @@ def _pause(session):
 
 
 def _audit_details(message, result):
-    return {"seq": message.seq, "speaker": message.role, "level": result["level"], "categories": result.get("categories", [])}
+    return {
+        "seq": message.seq,
+        "speaker": message.role,
+        "level": result["level"],
+        "categories": result.get("categories", []),
+    }
 
 
 def _mail_supervisors(recipients, session, flag):

@@ -61,8 +61,10 @@ def request_reply(session_id, trainee_seq):
         try:
             current_app.send_task(GENERATE_REPLY, args=[session_id, trainee_seq])
         except Exception:  # noqa: BLE001
-            # The message is stored; the trainee sees no reply and can end or resend. Say so loudly.
-            log.exception("could not queue the reply to %s #%s", session_id, trainee_seq)
+            # Never run in a web process instead (a reply is seconds of model time). The message is
+            # stored: the sweep (simulator.replies.sweep_lost_replies) asks again once the broker is
+            # back and PIXEL_REPLY_STALE_SECONDS have passed. Say so loudly meanwhile.
+            log.exception("could not queue the reply to %s #%s; the sweep will ask again", session_id, trainee_seq)
         return
     # In-process. The in-memory channel layer only delivers within the event loop that serves the
     # sockets, so when an action runs in a sync thread of that loop (a consumer's

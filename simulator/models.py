@@ -208,7 +208,9 @@ class Session(models.Model):
         """Append a non-message event to the recording with the next sequence number."""
         with transaction.atomic():
             session = Session.objects.select_for_update().get(pk=self.pk)
-            event = SessionEvent.objects.create(session=session, seq=session.next_seq, kind=kind, actor=actor, data=data)
+            event = SessionEvent.objects.create(
+                session=session, seq=session.next_seq, kind=kind, actor=actor, data=data
+            )
             Session.objects.filter(pk=self.pk).update(next_seq=F("next_seq") + 1)
         self.refresh_from_db(fields=["next_seq"])
         return event
@@ -217,6 +219,9 @@ class Session(models.Model):
         """Store a message with the next sequence number; the row lock orders concurrent appends.
 
         With a client_msg_id already stored, returns (that message, False) instead of a duplicate.
+        A model's reply (a client message with reply_to and no author) to a trainee message that is
+        no longer the trainee's latest raises StaleReply: it would answer a question the trainee
+        has moved past (docs/simulator.md, "Nothing lost, nothing out of order").
         """
         with transaction.atomic():
             session = Session.objects.select_for_update().get(pk=self.pk)
@@ -224,12 +229,25 @@ class Session(models.Model):
                 existing = session.messages.filter(client_msg_id=client_msg_id).first()
                 if existing is not None:
                     return existing, False
+            reply_to = fields.get("reply_to")
+            if role == Message.CLIENT and reply_to is not None and fields.get("author") is None:
+                # Checked under the row lock that also orders trainee messages, so a reply can
+                # never slip in after a newer trainee message. A supervisor speaking as the client
+                # sees the conversation and is exempt.
+                if session.messages.filter(role=Message.TRAINEE, seq__gt=reply_to).exists():
+                    raise StaleReply(
+                        f"trainee message #{reply_to} of {self.pk} has a newer one; its reply is not stored"
+                    )
             message = Message.objects.create(
                 session=session, seq=session.next_seq, role=role, text=text, client_msg_id=client_msg_id, **fields
             )
             Session.objects.filter(pk=self.pk).update(next_seq=F("next_seq") + 1, last_activity_at=timezone.now())
         self.refresh_from_db(fields=["next_seq", "last_activity_at"])
         return message, True
+
+
+class StaleReply(Exception):
+    """A model reply to a trainee message the trainee has since written past (Session.append)."""
 
 
 class Message(models.Model):
@@ -256,7 +274,9 @@ class Message(models.Model):
     crisis_level = models.CharField(max_length=10, blank=True, db_index=True)
     crisis_checked_at = models.DateTimeField(null=True, blank=True)
     # Set when a supervisor who took over the client's voice wrote this client message.
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # On trainee messages: the client's state after this message (simulator.clientstate), stored
     # once before the reply is generated. Supervisors see it; the trainee only in the report.
     client_state = models.JSONField(default=dict, blank=True)
@@ -321,7 +341,9 @@ class SessionEvent(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=30, choices=KIND_CHOICES)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

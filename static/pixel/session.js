@@ -58,7 +58,7 @@ pixelPage("session", function (root) {
       if (s) s.remove();
     }
     transcript.append(line(ev.role, ev.text, { seq: ev.seq }));
-    if (ev.role === "client") setBusy(false);
+    if (ev.role === "client") { setBusy(false); if (retryButton) retryButton.hidden = true; }
     if (earlyFeedback[ev.seq]) { onFeedback(earlyFeedback[ev.seq]); delete earlyFeedback[ev.seq]; }
     scrollDown();
   }
@@ -127,6 +127,24 @@ pixelPage("session", function (root) {
     }
     if (ev.code === "certification_missing") finished = true;
   }
+  // The model failed on a reply ({"type":"reply_failed","reply_to","message","retry"}): say so and
+  // offer to ask again; the server checks the message is still the latest without a reply.
+  const retryButton = document.getElementById("retry");
+  function onReplyFailed(ev) {
+    const li = streaming(ev.reply_to, false);
+    if (li) li.remove();
+    errorBox.textContent = ev.message;
+    setBusy(false);
+    if (ev.retry && retryButton) { retryButton.dataset.replyTo = String(ev.reply_to); retryButton.hidden = false; }
+  }
+  if (retryButton) {
+    retryButton.addEventListener("click", function () {
+      retryButton.hidden = true;
+      errorBox.textContent = "";
+      setBusy(true);
+      live.send({ type: "retry", reply_to: parseInt(retryButton.dataset.replyTo, 10) });
+    });
+  }
   function onEnded(ev) {
     finished = true;
     conn.textContent = "The session has ended (" + ev.reason + "). Opening the summary…";
@@ -176,6 +194,7 @@ pixelPage("session", function (root) {
       case "partial": onPartial(ev); break;
       case "discard": { const li = streaming(ev.reply_to, false); if (li) { li.querySelector(".text").textContent = ""; li.dataset.tokens = "0"; } break; }
       case "ack": onAck(ev); break;
+      case "reply_failed": onReplyFailed(ev); break;
       case "error": onError(ev); break;
       case "ended": onEnded(ev); break;
       case "status": onStatus(ev); break;
