@@ -16,10 +16,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.actions import do_audit
-from accounts.models import AuditEvent, User
+from accounts.models import ROLE_ADMIN, AuditEvent, User
 from modelserve.crisis import check
 from modelserve.crisis.levels import LEVELS, MEANINGS, at_least
 from simulator import actions
@@ -28,6 +29,8 @@ from simulator.models import Message
 
 log = logging.getLogger(__name__)
 PAUSE_REASON = "paused so your supervisor can check in"
+# The dashboard group of trainees in no cohort (cohort.none.supervisors): every admin's joins it.
+NO_COHORT = "none"
 SWEEP_BATCH = 500
 # A sweeper's claim on one message; longer than any single check takes.
 SWEEP_CLAIM_SECONDS = 300
@@ -58,17 +61,27 @@ def policy():
 
 
 def supervisor_groups(session):
-    """Channel groups of everyone who must hear about this session's flags (never the trainee)."""
-    groups = [cohort_supervisors_group(cohort_id) for cohort_id in session.trainee.cohorts.values_list("pk", flat=True)]
-    return groups + [session.observers_group]
+    """Channel groups of everyone who must hear about this session's flags (never the trainee).
+
+    A trainee in no cohort has no supervisor: their alerts go to the admins' dashboards
+    (NO_COHORT's group, which supervision.live has every admin's dashboard join), rather than to nobody.
+    """
+    cohort_ids = list(session.trainee.cohorts.values_list("pk", flat=True)) or [NO_COHORT]
+    return [cohort_supervisors_group(cohort_id) for cohort_id in cohort_ids] + [session.observers_group]
 
 
 def supervisor_emails(session):
-    return sorted(
-        User.objects.filter(supervised_cohorts__trainees=session.trainee, is_active=True)
-        .values_list("email", flat=True)
-        .distinct()
-    )
+    """Who is e-mailed about this trainee: their active supervisors, or, when they have none (no
+    cohort, or a cohort nobody active supervises), every active admin, so an urgent mail always
+    reaches someone."""
+    supervisors = User.objects.filter(supervised_cohorts__trainees=session.trainee, is_active=True)
+    emails = sorted(supervisors.values_list("email", flat=True).distinct())
+    return emails or admin_emails()
+
+
+def admin_emails():
+    admins = User.objects.filter(is_active=True).filter(Q(is_superuser=True) | Q(groups__name=ROLE_ADMIN))
+    return sorted(admins.values_list("email", flat=True).distinct())
 
 
 def sweep_unchecked(now=None):

@@ -5,19 +5,27 @@ from django.utils import timezone
 
 from accounts.models import Cohort
 from modelserve.crisis.levels import LEVELS
+from simulator.crisis_protocol import NO_COHORT
 from simulator.models import Session
 
 
 def supervised_cohort_ids(user):
+    """The cohorts whose dashboard groups the user's dashboard joins. Admins: every cohort and
+    NO_COHORT, the trainees in no cohort, whom no supervisor watches (their alerts go to admins)."""
     if user.has_role("admin"):
-        return list(Cohort.objects.values_list("pk", flat=True))
+        return [*Cohort.objects.values_list("pk", flat=True), NO_COHORT]
     return list(user.supervised_cohorts.values_list("pk", flat=True))
 
 
 def live_sessions(user):
-    """Open sessions of the user's cohorts' trainees, each with its worst crisis flag."""
+    """Open sessions of the user's cohorts' trainees (admins: and of trainees in no cohort), each
+    with its worst crisis flag."""
+    cohort_ids = supervised_cohort_ids(user)
+    visible = Q(trainee__cohorts__in=[pk for pk in cohort_ids if pk != NO_COHORT])
+    if NO_COHORT in cohort_ids:
+        visible |= Q(trainee__cohorts__isnull=True)
     sessions = (
-        Session.objects.filter(status__in=Session.OPEN_STATUSES, trainee__cohorts__in=supervised_cohort_ids(user))
+        Session.objects.filter(visible, status__in=Session.OPEN_STATUSES)
         .distinct()
         .select_related("trainee", "scenario_version__scenario", "takeover_by")
         .annotate(
