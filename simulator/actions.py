@@ -232,7 +232,8 @@ def do_update_client_state(session, message):
 
 def do_end_session(user, session, reason="ended by the trainee", request=None):
     """End the session. USER None: the system (a scripted run finishing, a stale session replaced)."""
-    if user is not None and user.pk != session.trainee_id and not user.has_role("supervisor", "admin"):
+    # The trainee, their own supervisors and admins: not a supervisor of another cohort.
+    if user is not None and user.pk != session.trainee_id and not can_supervise(user, session):
         raise SimulatorError("forbidden", "You may not end this session.")
     with transaction.atomic():
         if session.end(user, reason):
@@ -262,6 +263,14 @@ def _require_supervisor(user, session):
         raise SimulatorError("forbidden", "Only the trainee's supervisors and admins can do this.")
 
 
+def _refuse_if_ended(session):
+    """Inside a transaction: lock the session's row and refuse if it has ended. Session.end takes
+    the same lock, so a write racing the end is either stored before it or refused after it."""
+    status = Session.objects.select_for_update().values_list("status", flat=True).get(pk=session.pk)
+    if status == Session.ENDED:
+        raise SimulatorError("ended", "This session has ended; nothing more can be added to it.")
+
+
 def do_observer_joined(user, session, request=None):
     """A supervisor opened the live view: audited, and, while the session is open, recorded and
     told to the trainee plainly (nobody watches a trainee unannounced)."""
@@ -282,9 +291,8 @@ def do_whisper(user, session, text, request=None):
         raise SimulatorError("empty", "Write the hint before sending it.")
     if len(text) > 500:
         raise SimulatorError("too_long", "Keep a whisper under 500 characters.")
-    if not session.is_open:
-        raise SimulatorError("ended", "This session has ended.")
     with transaction.atomic():
+        _refuse_if_ended(session)
         event = _intervene(user, session, SessionEvent.WHISPER, "whisper", request, text=text)
         events.emit(session.group_name, {"type": "whisper", "seq": event.seq, "text": text, "from": str(user)})
     return event
@@ -299,6 +307,7 @@ def do_pause_session(user, session, reason="paused by your supervisor", request=
     if user is not None:
         _require_supervisor(user, session)
     with transaction.atomic():
+        _refuse_if_ended(session)
         if not session.pause():
             raise SimulatorError("not_live", "Only a live session can be paused.")
         # Registered first, so the flag is up before anyone is told the session is paused.
@@ -314,6 +323,7 @@ def do_resume_session(user, session, reason="resumed", request=None):
     if user is not None:
         _require_supervisor(user, session)
     with transaction.atomic():
+        _refuse_if_ended(session)
         if not session.resume():
             raise SimulatorError("not_paused", "Only a paused session can be resumed.")
         event = _intervene(user, session, SessionEvent.RESUMED, "resume", request, reason=reason)
@@ -334,6 +344,7 @@ def unanswered_trainee_seq(session):
 def do_start_takeover(user, session, request=None):
     _require_supervisor(user, session)
     with transaction.atomic():
+        _refuse_if_ended(session)
         claimed = Session.objects.filter(pk=session.pk, takeover_by__isnull=True, status__in=Session.OPEN_STATUSES).update(
             takeover_by=user
         )
@@ -350,6 +361,7 @@ def do_end_takeover(user, session, request=None):
     the model's reply (after commit) if the session is live."""
     _require_supervisor(user, session)
     with transaction.atomic():
+        _refuse_if_ended(session)
         if Session.objects.filter(pk=session.pk, takeover_by=user).update(takeover_by=None) != 1:
             raise SimulatorError("not_yours", "You are not speaking as the client in this session.")
         session.refresh_from_db(fields=["takeover_by", "status"])
@@ -364,12 +376,17 @@ def do_supervisor_client_reply(user, session, client_msg_id, text):
     """The supervisor, speaking as the client, answers; stored as the supervisor's own words."""
     if session.takeover_by_id != user.pk:
         raise SimulatorError("not_yours", "Take over the client's voice first.")
+    client_msg_id = str(client_msg_id or "").strip()
+    if not client_msg_id or len(client_msg_id) > 64:
+        raise SimulatorError("bad_id", "Each message needs an id of 1 to 64 characters.")
     text = (text or "").strip()
     if not text or len(text) > settings.PIXEL_MESSAGE_MAX_CHARS:
         raise SimulatorError("bad_text", f"Write 1 to {settings.PIXEL_MESSAGE_MAX_CHARS} characters.")
-    last = session.messages.order_by("-seq").first()
-    reply_to = last.seq if last is not None and last.role == Message.TRAINEE else None
     with transaction.atomic():
+        # Ending does not hand the client's voice back, so the take-over alone is no licence.
+        _refuse_if_ended(session)
+        last = session.messages.order_by("-seq").first()
+        reply_to = last.seq if last is not None and last.role == Message.TRAINEE else None
         message, created = session.append(Message.CLIENT, text, client_msg_id=str(client_msg_id), reply_to=reply_to, author=user)
         if created:
             events.emit(session.group_name, {"type": "message", **message.as_event()})
