@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "config.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.security.SecurityHeadersMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.middleware.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -225,6 +225,15 @@ PIXEL_IDLE_MINUTES = env_int("PIXEL_IDLE_MINUTES", 15, minimum=1)
 SESSION_COOKIE_AGE = PIXEL_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Sockets (docs/supervision.md, "Socket hardening"). An open socket re-reads who is on it this
+# often (signed in, active, cohort, authenticator, certification), so a change closes it within
+# one interval (the promise is 60 s). A person's own frames renew the idle clock at most this
+# often (each renewal is a database write). Frames over this size, or more than this many a
+# second, close the socket.
+PIXEL_SOCKET_RECHECK_SECONDS = env_float("PIXEL_SOCKET_RECHECK_SECONDS", 30.0)
+PIXEL_SOCKET_ACTIVITY_SECONDS = env_int("PIXEL_SOCKET_ACTIVITY_SECONDS", 60, minimum=1)
+PIXEL_SOCKET_MAX_FRAME_BYTES = env_int("PIXEL_SOCKET_MAX_FRAME_BYTES", 16384, minimum=1024)
+PIXEL_SOCKET_FRAMES_PER_SECOND = env_int("PIXEL_SOCKET_FRAMES_PER_SECOND", 20, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

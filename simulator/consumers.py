@@ -18,10 +18,13 @@ from channels.db import database_sync_to_async
 from simulator import actions
 from simulator.access import access_own_session
 from simulator.replies import do_retry_reply, partial_reply
-from simulator.sockets import CLOSE_FORBIDDEN, JsonSocket
+from simulator.sockets import CLOSE_FORBIDDEN, MAX_SEQ, JsonSocket, Refused
 
 
 class SessionConsumer(JsonSocket):
+    # The trainee writing is the trainee at work: it keeps them signed in (the idle timeout).
+    ACTIVITY_TYPES = frozenset({"message"})
+
     async def connect(self):
         self.session = await self.session_from_url(access_own_session)
         if self.session is None:
@@ -33,6 +36,14 @@ class SessionConsumer(JsonSocket):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.join(self.session.group_name)
+
+    def still_allowed(self, user):
+        # A certification revoked (or lapsed) mid-session ends the trainee's socket as it would
+        # have refused it at connect.
+        access_own_session(user, self.session.pk)
+        problem = actions.certification_problem(user, self.session.scenario)
+        if problem:
+            raise Refused(CLOSE_FORBIDDEN, problem, error="certification_missing")
 
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict):
@@ -80,7 +91,7 @@ class SessionConsumer(JsonSocket):
 
     async def on_resume(self, content):
         after = content.get("after", 0)
-        if not isinstance(after, int) or after < 0:
+        if not isinstance(after, int) or not 0 <= after <= MAX_SEQ:
             await self.error("bad_request", "resume needs 'after': the last sequence number you have.")
             return
         missed = await database_sync_to_async(

@@ -7,29 +7,54 @@ simulator.actions, which check, store, audit and announce them.
 
 from channels.db import database_sync_to_async
 
+from accounts.middleware import mfa_missing
 from simulator import actions, clientstate
 from simulator.access import access_supervised_session
 from simulator.events import cohort_supervisors_group
 from simulator.models import Session
 from simulator.replies import partial_reply
-from simulator.sockets import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, JsonSocket
+from simulator.sockets import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, MAX_SEQ, JsonSocket, Refused
 from supervision.live import supervised_cohort_ids
+
+# Client-made message ids are stored in Message.client_msg_id (64 characters).
+MAX_CLIENT_ID = 64
+WHISPER_COMMANDS = {"whisper", "client_message"}
+
+
+def require_mfa(user):
+    if mfa_missing(user):
+        raise Refused(CLOSE_FORBIDDEN, "Your role needs two-factor authentication. Set up an authenticator app first.")
 
 
 class ObserveConsumer(JsonSocket):
+    # What a supervisor does renews their idle clock; the page reconnecting (resume_feed) does not.
+    ACTIVITY_TYPES = frozenset({"whisper", "pause", "resume", "end", "takeover", "handback", "client_message"})
+
     async def connect(self):
         self.session = await self.session_from_url(access_supervised_session)
         if self.session is None:
             return
+        refusal = await self.refused()
+        if refusal is not None:
+            await self.close(code=refusal.code)
+            return
         await self.accept()
         await self.join(self.session.group_name, self.session.observers_group)
         await database_sync_to_async(actions.do_observer_joined)(self.scope["user"], self.session)
+
+    def still_allowed(self, user):
+        # Removed from the cohort (or no longer a supervisor): a 404, as at connect.
+        access_supervised_session(user, self.session.pk)
+        require_mfa(user)
 
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             await self.error("bad_request", "Send a JSON object with a type.")
             return
         kind = content["type"]
+        if kind in WHISPER_COMMANDS and not isinstance(content.get("text"), str):
+            await self.error("bad_request", f"A {kind} needs a text.")
+            return
         handler = getattr(self, f"do_{kind}", None) if kind in self.COMMANDS else None
         if handler is None:
             await self.error("bad_request", f"Unknown message type {kind!r}.")
@@ -43,7 +68,7 @@ class ObserveConsumer(JsonSocket):
 
     async def do_resume_feed(self, content):
         after = content.get("after", 0)
-        if not isinstance(after, int) or after < 0:
+        if not isinstance(after, int) or not 0 <= after <= MAX_SEQ:
             await self.error("bad_request", "resume_feed needs 'after': the last sequence number you have.")
             return
         messages, events, status = await database_sync_to_async(self.history)(after)
@@ -94,8 +119,8 @@ class ObserveConsumer(JsonSocket):
 
     async def do_client_message(self, content):
         text, client_id = content.get("text"), content.get("id")
-        if not isinstance(text, str) or not isinstance(client_id, str) or not client_id:
-            await self.error("bad_request", "A message needs a text and an id.")
+        if not isinstance(text, str) or not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID:
+            await self.error("bad_request", f"A message needs a text and an id of 1 to {MAX_CLIENT_ID} characters.")
             return
         message, created = await database_sync_to_async(actions.do_supervisor_client_reply)(
             self.scope["user"], await self.fresh(), client_id, text
@@ -106,6 +131,10 @@ class ObserveConsumer(JsonSocket):
         return await database_sync_to_async(Session.objects.select_related("trainee").get)(pk=self.session.pk)
 
 
+# Not a 44xx refusal: static/pixel/dashboard.js reconnects on any other code.
+CLOSE_COHORTS_CHANGED = 4000
+
+
 class DashboardConsumer(JsonSocket):
     """Live alerts for the sessions of the cohorts a supervisor watches (admins: all cohorts)."""
 
@@ -114,12 +143,23 @@ class DashboardConsumer(JsonSocket):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        if not await database_sync_to_async(user.has_role)("supervisor", "admin"):
-            await self.close(code=CLOSE_FORBIDDEN)
+        self.cohorts = set()
+        refusal = await self.refused()
+        if refusal is not None:
+            await self.close(code=refusal.code)
             return
         await self.accept()
-        cohorts = await database_sync_to_async(supervised_cohort_ids)(user)
-        await self.join(*[cohort_supervisors_group(cohort_id) for cohort_id in cohorts])
+        self.cohorts = set(await database_sync_to_async(supervised_cohort_ids)(user))
+        await self.join(*[cohort_supervisors_group(cohort_id) for cohort_id in self.cohorts])
+
+    def still_allowed(self, user):
+        if not user.has_role("supervisor", "admin"):
+            raise Refused(CLOSE_FORBIDDEN, "You no longer supervise anyone.")
+        require_mfa(user)
+        if not self.cohorts <= set(supervised_cohort_ids(user)):
+            # Removed from a cohort: its alerts must stop. Closed with a code the page reconnects
+            # after (not a 44xx refusal), so it joins the cohorts it still supervises.
+            raise Refused(CLOSE_COHORTS_CHANGED, "You no longer supervise one of these cohorts.")
 
     async def receive_json(self, content, **kwargs):
         await self.send_json({"type": "pong"})

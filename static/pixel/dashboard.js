@@ -1,5 +1,11 @@
 // Supervisors' dashboard: crisis alerts arrive over /ws/dashboard/ at once; the table also
 // refreshes itself every few seconds (htmx), and at once when an alert arrives.
+// The table refreshing itself is the page, not the person: its requests say so (X-Pixel-Poll), and
+// the server does not count them as activity, so an unattended dashboard still signs out after
+// PIXEL_IDLE_MINUTES (accounts.middleware.IdleSessionMiddleware).
+document.addEventListener("htmx:configRequest", function (e) {
+  if (/\bevery\b/.test(e.detail.elt.getAttribute("hx-trigger") || "")) e.detail.headers["X-Pixel-Poll"] = "1";
+});
 pixelPage("alerts", function (alerts) {
   "use strict";
   function show(ev) {
