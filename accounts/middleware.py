@@ -24,6 +24,14 @@ class IdleSessionMiddleware(SessionMiddleware):
     """
 
     def process_response(self, request, response):
+        if is_poll(request) and response.status_code == 302:
+            # Signed out (idle, or elsewhere) while the page polled: reload the whole page, which
+            # goes to the sign-in form, rather than let htmx put that form inside the table.
+            # The response is changed in place, keeping what other middleware set on it.
+            del response["Location"]
+            response.status_code = 204
+            response.content = b""
+            response["HX-Refresh"] = "true"
         session = getattr(request, "session", None)
         if session is not None and is_poll(request) and not session.modified:
             if session.accessed:

@@ -249,10 +249,12 @@ def test_dashboard_polls_do_not_renew_an_idle_staff_session(client, live, superv
     for _ in range(3):
         assert client.get(rows_url, headers={"HX-Request": "true", "X-Pixel-Poll": "1"}).status_code == 200
     assert row.get().expire_date == soon, "a poll must not push the idle timeout on"
-    # Once the idle timeout passes, polling does not bring the session back.
+    # Once the idle timeout passes, polling does not bring the session back: the page is told to
+    # reload, which lands on the sign-in form.
     row.update(expire_date=timezone.now() - timedelta(seconds=1))
     response = client.get(rows_url, headers={"HX-Request": "true", "X-Pixel-Poll": "1"})
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert response.status_code == 204 and response["HX-Refresh"] == "true"
+    assert client.get(reverse("supervision_dashboard"))["Location"].startswith(reverse("account_login"))
 
 
 def test_a_person_request_still_renews_the_session(client, live, supervisor):
@@ -261,3 +263,26 @@ def test_a_person_request_still_renews_the_session(client, live, supervisor):
     row.update(expire_date=timezone.now() + timedelta(minutes=2))
     assert client.get(reverse("supervision_dashboard")).status_code == 200
     assert row.get().expire_date > timezone.now() + timedelta(minutes=10)
+
+
+@pytest.mark.browser
+def test_the_dashboard_marks_its_own_refreshes_as_polls(server, live, supervisor):
+    """In Chromium: the table's timed refresh carries X-Pixel-Poll (static/pixel/dashboard.js)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, sign_in
+    from tests.services import usable_by_server
+
+    usable_by_server(supervisor)
+    rows_url = server.url + reverse("supervision_dashboard_rows")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(30000)
+            sign_in(page, server, supervisor)
+            with page.expect_request(lambda r: r.url == rows_url) as poll:
+                page.goto(server.url + reverse("supervision_dashboard"))
+            assert poll.value.headers.get("x-pixel-poll") == "1"
+        finally:
+            browser.close()
