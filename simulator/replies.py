@@ -139,7 +139,9 @@ def generate_reply(session_id, trainee_seq, backend=None):
     if not lock.take():
         raise Busy(f"the reply to {session_id} #{trainee_seq} is being written elsewhere")
     try:
-        return _generate_locked(session, trainee_seq, backend, lock)
+        # The holder before us may have stored it between our look and taking the lock.
+        existing = session.messages.filter(reply_to=trainee_seq).first()
+        return existing if existing is not None else _generate_locked(session, trainee_seq, backend, lock)
     finally:
         lock.let_go()
 
