@@ -12,6 +12,13 @@
     if (root) start(root);
   };
 
+  // A form with data-confirm asks first (an inline onsubmit would be refused by the page's
+  // Content-Security-Policy, which allows no inline script).
+  document.addEventListener("submit", function (e) {
+    const ask = e.target.dataset && e.target.dataset.confirm;
+    if (ask && !window.confirm(ask)) e.preventDefault();
+  });
+
   // The live pages find their parts once, at load: pixelElements("a", "b") is [#a, #b].
   window.pixelElements = function () {
     return Array.from(arguments, function (id) { return document.getElementById(id); });

@@ -60,6 +60,14 @@ def test_trainee_starts_session_sends_message_sees_stream_and_reloads(page, embe
     assert [t.strip() for t in texts] == [t.strip() for _, t in stored]
     assert session.messages.filter(role=Message.TRAINEE).count() == 1
 
+    # Ending asks first (a data-confirm form: an inline onsubmit would be refused by the page's
+    # Content-Security-Policy) and opens the summary.
+    dialogs = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+    page.get_by_role("button", name="End session").click()
+    page.wait_for_url("**/sessions/*/summary/")
+    assert dialogs == ["End this session?"]
+
 
 def test_reload_mid_reply_shows_transcript_and_the_reply_still_arriving(page, transactional_db, certified_trainee):
     # A slow scripted model (one word every 150 ms) so the reload lands mid-reply.
