@@ -72,10 +72,13 @@ class Process:
                 self.proc.wait()
         self.log.close()
         # A killed child's server-side connection can outlive it for a while; end it so the test
-        # database can be dropped at the end of the run.
+        # database can be dropped at the end of the run. Only this run's database: another run on
+        # the same server (its own test database) keeps its children's connections.
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", [CHILD_APP_NAME]
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = %s AND datname = current_database()",
+                [CHILD_APP_NAME],
             )
 
 
