@@ -398,5 +398,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("PIXEL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # "django" is named so that Django's own console handler on it is removed: with it, every
+    # request line of the server (django.channels.server) was written twice, once there and once
+    # by the root handler it propagates to.
+    "loggers": {"django": {"level": "INFO"}, "django.db.backends": {"level": "WARNING"}},
 }

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from simulator.formats import human_duration
 from simulator.models import Message, Session, SessionEvent
 from supervision.access import STAFF_ONLY_EVENT_KINDS
 from supervision.models import Annotation, Review
@@ -196,7 +197,7 @@ def format_duration(value):
 def stats(session, items):
     messages = [i for i in items if i["type"] == "message"]
     return {
-        "duration": format_duration(duration(session)),
+        "duration": human_duration(duration(session)),
         "duration_seconds": int(duration(session).total_seconds()),
         "trainee_turns": sum(1 for m in messages if m["role"] == Message.TRAINEE),
         "client_turns": sum(1 for m in messages if m["role"] == Message.CLIENT),

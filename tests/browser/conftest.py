@@ -39,9 +39,17 @@ def page(browser, request):
     violations = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     page.csp_violations = violations
+    # And no file a page asks for is missing (a favicon that 404s on every page, a stylesheet
+    # renamed): pages themselves may answer 403 or 404 on purpose, what they load may not.
+    missing = []
+    page.on("response", lambda r: missing.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type in ("image", "stylesheet", "script", "font", "manifest", "other")
+            else None)  # fmt: skip
     yield page
     if violations:
         pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations[:5]))
+    if missing:
+        pytest.fail("files the pages asked for are missing:\n" + "\n".join(missing[:5]))
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)

@@ -42,7 +42,7 @@ def test_a_flag_event_about_a_flagged_message_counts_once(recorded):
     items = recording(recorded)
     assert flag_count(items) == 1
     s = stats(recorded, items)
-    assert s["trainee_turns"] == 2 and s["client_turns"] == 3 and s["duration"] == "3:20"
+    assert s["trainee_turns"] == 2 and s["client_turns"] == 3 and s["duration"] == "3 min"
 
 
 def test_timeline_marks_flags_whispers_pauses_and_annotations(recorded, supervisor):
