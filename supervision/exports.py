@@ -5,6 +5,7 @@ JSON and PDF exports and the CSV all start from it, so they cannot disagree abou
 """
 
 import csv
+import functools
 import io
 import logging
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from modelserve.serving import model_label
 from simulator.formats import human_duration
 from simulator.models import Message, Session, SessionEvent
 from supervision.access import STAFF_ONLY_EVENT_KINDS
@@ -107,6 +109,7 @@ def recording(session, for_trainee=False):
     """
     start = session.started_at
     items = []
+    label = functools.cache(model_label)  # one registry look-up per model, not per message
     for m in session.messages.select_related("author").order_by("seq"):
         flagged = (m.crisis_level or "") not in NOT_FLAGGED
         item = {
@@ -119,7 +122,7 @@ def recording(session, for_trainee=False):
             "speaker": _speaker(m, session),
             "text": m.text,
             "by_supervisor": m.author_id is not None,
-            "model": m.model_name,
+            "model": label(m.model_name) if m.model_name else "",
             "regenerations": m.regenerations,
             "fallback": m.fallback,
         }
@@ -247,7 +250,9 @@ def session_export(session, exported_by):
                 "version": version.number,
                 "content_hash": version.content_hash,
             },
-            "model": session.model_name,
+            "model": model_label(session.model_name) if session.model_name else "",
+            # The stored id (base and adapter files) for audit; people read "model".
+            "model_id": session.model_name,
             "status": session.status,
             "started_at": session.started_at.isoformat(),
             "ended_at": session.ended_at.isoformat() if session.ended_at else None,
@@ -468,7 +473,7 @@ def cohort_csv(cohort):
         version = session.scenario_version
         row = [
             session.pk, str(session.trainee), session.trainee.email, version.scenario.title, version.number,
-            session.model_name, session.started_at.isoformat(), s["duration_seconds"], s["trainee_turns"], s["flags"],
+            model_label(session.model_name) if session.model_name else "", session.started_at.isoformat(), s["duration_seconds"], s["trainee_turns"], s["flags"],
             session.persona_breaks, review.rubric.name if review and review.rubric_id else "",
         ]  # fmt: skip
         row += [scores.get(item_id, "") for item_id, _ in item_columns]

@@ -55,3 +55,35 @@ def test_the_server_logs_each_request_once():
     finally:
         server.stop()
     assert len(lines) == 1, lines
+
+
+@pytest.mark.django_db
+def test_the_model_is_shown_by_its_registry_name_never_a_server_path(client, trainee, supervisor, admin_user):
+    from simulator.models import Message
+    from training.models import ModelVersion
+
+    adapter = "/srv/pixel/var/training/adapters/lora-20270101-abcd.gguf"
+    ModelVersion.objects.create(version="spring-cohort-v2", base_model="gemma-3-270m-q4_k_m.gguf", adapter_path=adapter)
+    session = build_recording(trainee, supervisor)
+    model_id = f"gemma-3-270m-q4_k_m.gguf+{adapter}"
+    type(session).objects.filter(pk=session.pk).update(model_name=model_id)
+    Message.objects.filter(session=session).exclude(model_name="").update(model_name=model_id)
+    client.force_login(trainee)
+    summary = client.get(reverse("session_summary", args=[session.pk])).content.decode()
+    assert "spring-cohort-v2 on gemma-3-270m-q4_k_m" in summary and "/srv/pixel" not in summary
+    client.force_login(supervisor)
+    for name in ["review_replay", "review_export_pdf"]:
+        body = client.get(reverse(name, args=[session.pk])).content
+        assert b"/srv/pixel" not in body, name
+    exported = client.get(reverse("review_export_json", args=[session.pk])).json()["session"]
+    assert exported["model"] == "spring-cohort-v2 on gemma-3-270m-q4_k_m"
+    assert exported["model_id"] == model_id  # kept for audit
+
+
+@pytest.mark.django_db
+def test_an_unregistered_model_reads_as_its_file_names():
+    from modelserve.serving import model_label
+
+    assert model_label("gemma-3-270m-q4_k_m.gguf+/x/y/lora-1.gguf") == "lora-1 on gemma-3-270m-q4_k_m"
+    assert model_label("gemma-3-270m-q4_k_m.gguf") == "gemma-3-270m-q4_k_m"
+    assert model_label("") == "—"

@@ -144,3 +144,19 @@ def reset() -> None:
     with _lock:
         _state.update(key=None, backend=None, checked=0.0)
         _named.clear()
+
+
+def version_label(base: str, adapter: str) -> str | None:
+    """The registry's name for a stored model id's adapter (modelserve.serving.model_label): the
+    ModelVersion serving from that file, or the shipped default, "<version> on <base model>"."""
+    if not adapter:
+        return None
+    from training.models import ModelVersion
+
+    base_name = Path(base).name.removesuffix(".gguf")
+    version = ModelVersion.objects.filter(adapter_path=adapter).values_list("version", flat=True).first()
+    if version is None:
+        shipped = shipped_default()
+        if shipped is not None and str(shipped["path"]) == adapter:
+            version = f"{shipped['version']} (shipped)"
+    return f"{version} on {base_name}" if version else None

@@ -1,5 +1,6 @@
 from django import template
 
+from modelserve.serving import model_label as _model_label
 from simulator.formats import human_duration
 
 register = template.Library()
@@ -9,3 +10,9 @@ register = template.Library()
 def duration(value):
     """{{ some_timedelta|duration }}: "28 s", "12 min", "1 h 5 min"."""
     return human_duration(value)
+
+
+@register.filter
+def model_label(value):
+    """{{ session.model_name|model_label }}: the registry's name, never a server file path."""
+    return _model_label(value)
