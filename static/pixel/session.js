@@ -3,6 +3,10 @@
 // and sent again after a reconnect or reload, and the server stores each id once.
 pixelPage("session", function (root) {
   "use strict";
+  // Send is off while a reply is coming (busy) or the session is paused (refreshSend).
+  let busy = false;
+  let paused = root.dataset.status === "paused";
+  const sendReason = document.getElementById("send-reason");
   const sessionId = root.dataset.session;
   const name = root.dataset.name;
   const [transcript, form, textarea, errorBox, conn, counter, observed] =
@@ -163,12 +167,18 @@ pixelPage("session", function (root) {
     transcript.append(li);
     scrollDown();
   }
+  // While the session is paused Send stays off, with the reason beside it; an error from before
+  // the pause (a message refused because of it) is cleared when the session resumes.
   function onStatus(ev) {
     if (ev.status === "paused") {
+      paused = true;
       conn.textContent = "The session is paused" + (ev.reason ? ": " + ev.reason : "") + ".";
-    } else if (ev.status === "live" && ev.reason) {
-      conn.textContent = "The session has resumed.";
+    } else if (ev.status === "live") {
+      if (paused) errorBox.textContent = "";
+      paused = false;
+      if (ev.reason) conn.textContent = "The session has resumed.";
     }
+    refreshSend();
   }
   function onSupport(ev) {
     const panel = document.getElementById("support");
@@ -182,9 +192,14 @@ pixelPage("session", function (root) {
     });
     panel.hidden = false;
   }
-  function setBusy(busy) {
-    form.querySelector("button").disabled = busy;
+  function setBusy(b) {
+    busy = b;
     root.classList.toggle("busy", busy);
+    refreshSend();
+  }
+  function refreshSend() {
+    form.querySelector("button").disabled = busy || paused;
+    if (sendReason) sendReason.textContent = paused ? "The session is paused. You can write again when it resumes." : "";
   }
 
   function onEvent(ev) {
@@ -219,6 +234,7 @@ pixelPage("session", function (root) {
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     const text = textarea.value.trim();
+    if (paused) return;  // Enter in the box would otherwise send past the disabled button
     errorBox.textContent = "";
     if (!text) { errorBox.textContent = "Write something before sending."; return; }
     if (text.length > maxChars) { errorBox.textContent = "Messages can be at most " + maxChars + " characters."; return; }

@@ -1,0 +1,68 @@
+"""Issue 17 item 6: a paused trainee cannot send, sees why beside Send, and can write again after the
+resume with no stale error left on screen. A real server on the test's Redis (so the supervisor's
+pause, made here through the action, reaches the trainee's socket), Chromium."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+from playwright.sync_api import expect
+
+from simulator.actions import do_pause_session, do_resume_session
+from simulator.library import load_library
+from simulator.models import Message, Scenario, Session
+from tests.browser.conftest import start_trainee_session
+from tests.services import start_server, usable_by_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def elsewhere(action, *args):
+    """Run ACTION in another thread: Playwright's loop runs in this one, and the action's
+    channel-layer send (async_to_sync) may not share it."""
+
+    def run():
+        try:
+            return action(*args)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
+def test_a_paused_trainee_cannot_send_and_sees_why(browser, certified_trainee, supervisor):
+    server = start_server(PIXEL_LLM_BACKEND="fake")
+    load_library()
+    scenario = Scenario.objects.get(slug="generalised-anxiety")
+    usable_by_server(certified_trainee)
+    context = browser.new_context()
+    try:
+        page = start_trainee_session(context, server, certified_trainee, scenario.slug)
+        session = Session.objects.get(trainee=certified_trainee)
+        send = page.get_by_role("button", name="Send")
+        expect(send).to_be_enabled()
+        page.wait_for_timeout(1000)  # the socket has joined the session's group
+
+        elsewhere(do_pause_session, supervisor, session)
+        expect(send).to_be_disabled(timeout=10000)
+        expect(page.locator("#send-reason")).to_have_text("The session is paused. You can write again when it resumes.")
+        box = page.get_by_label("Your message")
+        box.fill("Are you still there?")
+        box.press("Enter")  # Enter sends in this box: not while paused
+        page.wait_for_timeout(500)
+        assert not Message.objects.filter(session=session, role=Message.TRAINEE).exists()
+        assert page.locator("#transcript li.pending").count() == 0
+
+        # A reload while paused keeps Send off (the page is drawn paused).
+        page.reload()
+        expect(page.get_by_role("button", name="Send")).to_be_disabled()
+
+        elsewhere(do_resume_session, supervisor, session)
+        send = page.get_by_role("button", name="Send")
+        expect(send).to_be_enabled(timeout=10000)
+        expect(page.locator("#send-reason")).to_have_text("")
+        expect(page.locator("#error")).to_have_text("")
+    finally:
+        context.close()
+        server.stop()
