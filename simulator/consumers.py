@@ -95,10 +95,12 @@ class SessionConsumer(JsonSocket):
             await self.error("bad_request", "resume needs 'after': the last sequence number you have.")
             return
         missed = await database_sync_to_async(
-            lambda: [m.as_event() for m in self.session.messages.filter(seq__gt=after).order_by("seq")]
+            lambda: [{"type": "message", **m.as_event()} for m in self.session.messages.filter(seq__gt=after)]
+            + self.session.trainee_notices(after)
         )()
-        for event in missed:
-            await self.send_json({"type": "message", **event})
+        # Messages, whispers and observer notices after AFTER, in the order they happened.
+        for event in sorted(missed, key=lambda e: e["seq"]):
+            await self.send_json(event)
         partial = await database_sync_to_async(partial_reply)(self.session.pk)
         if partial and partial["tokens"]:
             await self.send_json({"type": "partial", **partial})

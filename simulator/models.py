@@ -204,6 +204,20 @@ class Session(models.Model):
         self.refresh_from_db()
         return True
 
+    def trainee_notices(self, after=0):
+        """What the trainee's page shows besides messages, after seq AFTER, in order: whispers and
+        observer notices, as the socket sends them live. A reload or reconnect draws them again
+        (issue 17): a hint that vanishes on reload, or a watcher no longer announced, misleads."""
+        notices = []
+        kinds = [SessionEvent.WHISPER, SessionEvent.OBSERVER_JOINED]
+        for event in self.events.filter(seq__gt=after, kind__in=kinds).select_related("actor").order_by("seq"):
+            who = str(event.actor) if event.actor_id else "your supervisor"
+            if event.kind == SessionEvent.WHISPER:
+                notices.append({"type": "whisper", "seq": event.seq, "text": event.data.get("text", ""), "from": who})
+            else:
+                notices.append({"type": "observer", "seq": event.seq, "name": who})
+        return notices
+
     def record(self, kind, actor=None, **data):
         """Append a non-message event to the recording with the next sequence number."""
         with transaction.atomic():

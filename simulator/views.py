@@ -50,10 +50,14 @@ def session_live(request, session_id):
     if session.trainee_id != request.user.pk or session.status == Session.ENDED:
         return redirect("session_summary", session.pk)
     transcript = list(session.messages.order_by("seq"))
+    notices = session.trainee_notices()
     do_audit(AuditEvent.CLINICAL_VIEW, request.user, session.trainee, session, {"page": "live"}, request)
     context = {
         "session": session,
-        "transcript": transcript,
+        # Messages and whispers in seq order; the last observer notice stays at the top.
+        "lines": sorted([*transcript, *(n for n in notices if n["type"] == "whisper")],
+                        key=lambda x: x["seq"] if isinstance(x, dict) else x.seq),
+        "observer": next((n for n in reversed(notices) if n["type"] == "observer"), None),
         "last_seq": transcript[-1].seq if transcript else 0,
         "partial": partial_reply(session.pk),
         "max_chars": settings.PIXEL_MESSAGE_MAX_CHARS,

@@ -155,8 +155,11 @@ pixelPage("session", function (root) {
     setTimeout(function () { window.location = "/sessions/" + sessionId + "/summary/"; }, 1200);
   }
   function onWhisper(ev) {
+    // A reconnect sends the whispers after the last message again: draw each once.
+    if (ev.seq && transcript.querySelector('li.msg-whisper[data-seq="' + ev.seq + '"]')) return;
     const li = document.createElement("li");
     li.className = "msg msg-whisper";
+    if (ev.seq) li.dataset.seq = String(ev.seq);
     const who = document.createElement("span");
     who.className = "who";
     who.textContent = "Private hint from " + ev.from;
