@@ -87,3 +87,18 @@ def test_an_unregistered_model_reads_as_its_file_names():
     assert model_label("gemma-3-270m-q4_k_m.gguf+/x/y/lora-1.gguf") == "lora-1 on gemma-3-270m-q4_k_m"
     assert model_label("gemma-3-270m-q4_k_m.gguf") == "gemma-3-270m-q4_k_m"
     assert model_label("") == "—"
+
+
+@pytest.mark.django_db
+def test_the_replay_names_empathy_scores_in_words(client, trainee, supervisor):
+    from feedback.models import MessageScore
+    from simulator.models import Message
+
+    session = build_recording(trainee, supervisor)
+    message = Message.objects.get(session=session, seq=2)
+    MessageScore.objects.create(message=message, session=session, seq=2, main="question", code="open_question",
+                                confidence=0.9, emotional_reactions=1, interpretations=0, explorations=2)  # fmt: skip
+    client.force_login(supervisor)
+    page = client.get(reverse("review_replay", args=[session.pk])).content.decode()
+    assert "empathy emotional reactions 1, interpretations 0, explorations 2" in page
+    assert "emotionalreactions" not in page

@@ -16,3 +16,10 @@ def duration(value):
 def model_label(value):
     """{{ session.model_name|model_label }}: the registry's name, never a server file path."""
     return _model_label(value)
+
+
+@register.filter
+def key_label(value):
+    """{{ "emotional_reactions"|key_label }}: "Emotional reactions" (a data key as a label)."""
+    text = str(value).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
