@@ -136,6 +136,12 @@
   });
 
   player.hidden = false;
+  // The sticky player covers the top of the page: jumps to a message leave room for it (review.css).
+  function notePlayerHeight() {
+    document.documentElement.style.setProperty("--player-height", player.offsetHeight + "px");
+  }
+  notePlayerHeight();
+  window.addEventListener("resize", notePlayerHeight);
   setPlaying(false);
   showUpTo(position);
 })();
