@@ -14,13 +14,21 @@ pixelPage("observe", function (root) {
   function item(cls, who, text, seq) {
     const li = document.createElement("li");
     li.className = cls;
-    if (seq) li.dataset.seq = seq;
     const w = document.createElement("span");
     w.className = "who";
     w.textContent = who;
     const t = document.createElement("span");
     t.className = "text";
     t.textContent = text;
+    if (seq) {
+      // Numbered as the alerts cite them ("at message 5" links to #o-5).
+      li.dataset.seq = seq;
+      li.id = "o-" + seq;
+      const n = document.createElement("span");
+      n.className = "seq";
+      n.textContent = "#" + seq;
+      li.append(n, " ");
+    }
     li.append(w, " ", t);
     transcript.append(li);
     li.scrollIntoView({ block: "end" });
@@ -67,13 +75,34 @@ pixelPage("observe", function (root) {
     if (ev.kind === "takeover_started") voice.hidden = false;
     if (ev.kind === "takeover_ended") voice.hidden = true;
     if (ev.kind === "ended") { ended = true; conn.textContent = "The session has ended."; }
+    if (ev.kind === "paused") showState("paused");
+    if (ev.kind === "resumed") showState("live");
+    if (ev.kind === "ended") showState("ended");
+  }
+  // Pause and Resume are one control that shows the session's state: only the one that applies
+  // is offered, beside a label that says which state the session is in.
+  const stateLabel = document.getElementById("state");
+  function showState(status) {
+    root.dataset.status = status;
+    const pause = root.querySelector('button[data-command="pause"]');
+    const resume = root.querySelector('button[data-command="resume"]');
+    if (pause) pause.hidden = status !== "live";
+    if (resume) resume.hidden = status !== "paused";
+    if (stateLabel) {
+      stateLabel.textContent = { live: "The session is live.", paused: "The session is paused.", ended: "The session has ended." }[status] || "";
+      stateLabel.className = "state state-" + status;
+    }
   }
   function onFlag(ev) {
     const li = transcript.querySelector('li[data-seq="' + ev.seq + '"]');
     if (li) mark(li, ev.level);
     const p = document.createElement("p");
     p.className = "message error";
-    p.textContent = (ev.type === "crisis.alert" ? "The trainee may need support: " : "Client risk disclosure: ") + ev.level + (ev.categories.length ? " (" + ev.categories.join(", ") + ")" : "") + " at message " + ev.seq + ".";
+    p.textContent = (ev.type === "crisis.alert" ? "The trainee may need support: " : "Client risk disclosure: ") + ev.level + (ev.categories.length ? " (" + ev.categories.join(", ") + ")" : "") + " at ";
+    const a = document.createElement("a");
+    a.href = "#o-" + ev.seq;
+    a.textContent = "message " + ev.seq;
+    p.append(a, ".");
     flags.prepend(p);
   }
   // The client's state after a trainee message (simulator/clientstate.py). Events can arrive
@@ -113,7 +142,7 @@ pixelPage("observe", function (root) {
       case "discard": { const li = transcript.querySelector('li.streaming[data-reply-to="' + ev.reply_to + '"]'); if (li) li.remove(); break; }
       case "crisis.flag": case "crisis.alert": onFlag(ev); break;
       case "client_state": onClientState(ev); break;
-      case "status": conn.textContent = ev.status === "paused" ? "Paused." : ev.status === "ended" ? "The session has ended." : "Observing live."; break;
+      case "status": conn.textContent = ev.status === "paused" ? "Paused." : ev.status === "ended" ? "The session has ended." : "Observing live."; showState(ev.status); break;
       case "ended": ended = true; conn.textContent = "The session has ended."; break;
       case "error": errorBox.textContent = ev.message; break;
       default: break;
