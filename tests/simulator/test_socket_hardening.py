@@ -22,6 +22,18 @@ def _in_process(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
 
 
+@pytest.fixture(autouse=True)
+def _in_memory_layer_for_communicator_tests(request, settings):
+    # These tests drive consumers through WebsocketCommunicator in the test's own event loop, and
+    # many end with the consumer still running (refused or closed by the server, never told the
+    # browser left). Tearing the loop down then cancels the consumer in the middle of the Redis
+    # layer's blocking read; on a loaded CI machine that once never returned and hung the suite.
+    # What these tests check is the consumers' rules, not Redis: they use the in-memory layer.
+    # The real-server tests (sync) keep Redis, through their own processes.
+    if request.node.get_closest_marker("asyncio") is not None:
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
 @pytest.fixture
 def live(certified_trainee, supervisor, scenario):
     return actions.do_start_session(certified_trainee, scenario)
