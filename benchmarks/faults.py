@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ws_path  # noqa: E402
 from ws_path import RESULTS, ROOT, Fixtures, free_port, prepare_database  # noqa: E402
 
 LINES = [
@@ -54,43 +55,17 @@ LINES = [
 ]
 
 
-class Child:
-    """A subprocess in its own process group, logging to benchmarks/results/faults-NAME.log."""
+class Child(ws_path.Child):
+    """ws_path's child process, logging to faults-NAME.log (appended: a restarted worker or Redis
+    keeps its predecessor's log), that can also be killed outright."""
 
     def __init__(self, name, argv, env):
-        self.name = name
-        self.log_path = RESULTS / f"faults-{name}.log"
-        self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)  # fmt: skip
-
-    def output(self):
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def wait_for(self, ready, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.output()[-3000:]}")
-            if ready():
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.output()[-3000:]}")
+        super().__init__(name, argv, env, prefix="faults", mode="a")
 
     def kill(self):
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
 
 
 class Services:

@@ -141,12 +141,13 @@ def empty_redis(args):
 
 
 class Child:
-    """A subprocess in its own process group, logging to benchmarks/results/."""
+    """A subprocess in its own process group, logging to benchmarks/results/PREFIX-NAME.log
+    (appended to with mode "a", so a restarted child keeps its predecessor's log)."""
 
-    def __init__(self, name, argv, env):
+    def __init__(self, name, argv, env, prefix="ws_path", mode="w"):
         self.name = name
-        self.log_path = RESULTS / f"ws_path-{name}.log"
-        self.log = open(self.log_path, "w")
+        self.log_path = RESULTS / f"{prefix}-{name}.log"
+        self.log = open(self.log_path, mode)
         self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
 
