@@ -11,7 +11,8 @@ its file name, that ``scripts/<slug>.jsonl`` exists with 6-8 valid lines, that
 ``scripts/<slug>.good.jsonl`` and ``scripts/<slug>.poor.jsonl`` exist with the same
 number of lines, that any ``scripts/<slug>.facts.jsonl`` is well formed and
 consistent with the persona, that ``persona.disclosures`` is well formed, and
-runs a small safety lint for self-harm/suicide method wording.
+that every learning objective names what would show it (``shown_by``, graded by
+feedback/objectives.py), and runs a small safety lint for self-harm/suicide method wording.
 """
 from __future__ import annotations
 
@@ -58,6 +59,30 @@ SAYS_WORDS = 40
 SAYS_SENTENCES = 2
 OPENNESS = (0, 5)
 SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
+
+# learning_objectives: what the report grades (feedback/objectives.py). Copied rather than
+# imported so this script runs without Django; tests/feedback/test_objectives_library.py checks
+# they match feedback.models.CODE_LABELS, feedback.checklist.ITEMS and feedback.report.BANDS.
+OBJECTIVE_KEYS = {"id": str, "text": str, "shown_by": dict}
+OBJECTIVE_OPTIONAL = {"measures": str}
+OBJECTIVES = (3, 5)
+BEHAVIOUR_CODES = (
+    "open_question", "closed_question", "simple_reflection", "complex_reflection", "affirmation",
+    "giving_information", "advice", "other",
+)
+CHECKLIST_ITEMS = (
+    "asked_directly", "asked_plan", "asked_means", "asked_intent", "feelings_first", "safety_planning",
+    "gave_resources",
+)
+RATIO_MEASURES = {"rq_ratio": 1.0, "pct_complex": 40.0, "pct_open": 50.0}  # each with its "fair" band
+RATIO_LIMITS = {"rq_ratio": 5.0, "pct_complex": 100.0, "pct_open": 100.0}
+SHOWN_BY_KEYS = {
+    "behaviour": {"kind", "codes", "min"},
+    "checklist": {"kind", "items"},
+    "ratio": {"kind", "measure", "min"},
+    "topic": {"kind", "topics", "min"},
+    "disclosure": {"kind", "disclosure"},
+}
 
 # Word limits keep the persona prompt short enough for a small local model.
 WORD_LIMITS = {"history": 85, "presenting_problem": 85, "opening_line": 40}
@@ -167,7 +192,6 @@ def check_scenario(path: Path, errors: list[str]) -> dict | None:
         errors.append(f"{where}.difficulty: must be 1, 2 or 3")
     if sc.get("certification") not in CERTIFICATIONS:
         errors.append(f"{where}.certification: must be one of {sorted(CERTIFICATIONS)}")
-    check_str_list(sc.get("learning_objectives"), f"{where}.learning_objectives", errors, 3, 5)
     check_str_list(sc.get("content_warnings"), f"{where}.content_warnings", errors)
 
     p = sc.get("persona")
@@ -205,6 +229,8 @@ def check_scenario(path: Path, errors: list[str]) -> dict | None:
             errors.append(f"{where}: high-risk scenarios must be certification 'crisis' and difficulty 3")
 
     check_disclosures(p.get("disclosures"), f"{pw}.disclosures", errors)
+    disclosure_ids = {d.get("id") for d in p.get("disclosures") or [] if isinstance(d, dict)}
+    check_objectives(sc.get("learning_objectives"), disclosure_ids, f"{where}.learning_objectives", errors)
 
     ex = p.get("example_exchange")
     if isinstance(ex, list):
@@ -223,6 +249,93 @@ def check_scenario(path: Path, errors: list[str]) -> dict | None:
     for text in iter_strings(sc):
         lint(text, where, errors)
     return sc
+
+
+def _is_int(val) -> bool:
+    return isinstance(val, int) and not isinstance(val, bool)
+
+
+def check_objectives(items, disclosure_ids: set, where: str, errors: list[str]) -> None:
+    """Each objective: a unique slug id, its text, and a shown_by the grader can read."""
+    if not isinstance(items, list):
+        return
+    lo, hi = OBJECTIVES
+    if not lo <= len(items) <= hi:
+        errors.append(f"{where}: expected {lo}-{hi} objectives, got {len(items)}")
+    seen = set()
+    for i, item in enumerate(items):
+        ident = item.get("id") if isinstance(item, dict) else None
+        ow = f"{where}[{i}]" + (f" '{ident}'" if isinstance(ident, str) and ident else "")
+        if not isinstance(item, dict):
+            errors.append(f"{ow}: must be an object with id, text and shown_by (not a plain string)")
+            continue
+        check_keys({k: v for k, v in item.items() if k not in OBJECTIVE_OPTIONAL}, OBJECTIVE_KEYS, ow, errors)
+        if "measures" in item and not (isinstance(item["measures"], str) and item["measures"].strip()):
+            errors.append(f"{ow}.measures: must be a non-empty string when given")
+        if isinstance(ident, str) and ident:
+            if not SLUG_RE.match(ident) or len(ident) > 40:
+                errors.append(f"{ow}.id: must be a short lowercase slug")
+            if ident in seen:
+                errors.append(f"{ow}.id: used by another objective in this card")
+            seen.add(ident)
+        if isinstance(item.get("shown_by"), dict):
+            check_shown_by(item["shown_by"], disclosure_ids, f"{ow}.shown_by", errors)
+
+
+def check_shown_by(sb: dict, disclosure_ids: set, where: str, errors: list[str]) -> None:
+    kind = sb.get("kind")
+    if kind not in SHOWN_BY_KEYS:
+        errors.append(f"{where}.kind: '{kind}' is not one of {sorted(SHOWN_BY_KEYS)}")
+        return
+    expected = SHOWN_BY_KEYS[kind]
+    for key in sorted(expected - set(sb)):
+        errors.append(f"{where}: a {kind} criterion needs '{key}'")
+    for key in sorted(set(sb) - expected):
+        errors.append(f"{where}: unknown key '{key}' for a {kind} criterion")
+    low = sb.get("min")
+    if kind == "behaviour":
+        codes = sb.get("codes")
+        if not isinstance(codes, list) or not codes:
+            errors.append(f"{where}.codes: list one or more behaviour codes")
+        else:
+            for code in codes:
+                if code not in BEHAVIOUR_CODES:
+                    errors.append(f"{where}.codes: unknown behaviour code '{code}' (known: {', '.join(BEHAVIOUR_CODES)})")
+    if kind == "checklist":
+        items = sb.get("items")
+        if not isinstance(items, list) or not items:
+            errors.append(f"{where}.items: list one or more checklist items")
+        else:
+            for key in items:
+                if key not in CHECKLIST_ITEMS:
+                    errors.append(f"{where}.items: unknown checklist item '{key}' (known: {', '.join(CHECKLIST_ITEMS)})")
+            if len(set(map(str, items))) != len(items):
+                errors.append(f"{where}.items: repeated item")
+    if kind == "ratio":
+        measure = sb.get("measure")
+        if measure not in RATIO_MEASURES:
+            errors.append(f"{where}.measure: unknown ratio '{measure}' (known: {', '.join(RATIO_MEASURES)})")
+        elif not isinstance(low, int | float) or isinstance(low, bool) or not 0 < low <= RATIO_LIMITS[measure]:
+            errors.append(f"{where}.min: must be a number above 0 and at most {RATIO_LIMITS[measure]:g} for {measure}")
+    if kind in ("behaviour", "topic") and "min" in sb and (not _is_int(low) or low < 1):
+        errors.append(f"{where}.min: must be a whole number, 1 or more")
+    if kind == "topic":
+        topics = sb.get("topics")
+        if not isinstance(topics, list) or not topics:
+            errors.append(f"{where}.topics: list one or more topics")
+            return
+        for n, entry in enumerate(topics):
+            words = [entry] if isinstance(entry, str) else entry
+            if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+                errors.append(f"{where}.topics[{n}]: a topic is a non-empty string or a list of them")
+            elif any(w != w.lower() or w != w.strip() for w in words):
+                errors.append(f"{where}.topics[{n}]: write every topic in lowercase, without outer spaces")
+        if _is_int(low) and low > len(topics):
+            errors.append(f"{where}.min: {low} topics asked for, but only {len(topics)} listed")
+    if kind == "disclosure":
+        ident = sb.get("disclosure")
+        if ident not in disclosure_ids:
+            errors.append(f"{where}.disclosure: '{ident}' is not one of this card's persona.disclosures")
 
 
 def check_disclosures(items, where: str, errors: list[str]) -> None:
