@@ -224,9 +224,10 @@ def build_report(session, with_suggestions=True):
             moment["suggestions"] = suggestions.similar(moment["turn"]["prev_client"], k=2)
     crisis = checklist.crisis_checklist(turns) if checklist.is_crisis_session(session) else None
     card = session.scenario_version.card
-    opening = opened_up(card, client_states(card, turns))
+    states = client_states(card, turns)
+    opening = opened_up(card, states)
     return {"turns": turns, "summary": summary, "profile": ei_profile(turns, summary), "weak": weak, "crisis": crisis,
-            "opened_up": opening}
+            "opened_up": opening, "states": states}
 
 
 def history(trainee, sessions):

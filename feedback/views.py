@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.actions import do_audit
 from accounts.models import AuditEvent
-from feedback import charts, report
+from feedback import charts, objectives, report
 from feedback.access import access_history, access_live_tags, access_report
 from feedback.actions import live_feedback_on
 from feedback.models import CODE_LABELS, EMPATHY_LABELS, MessageScore
@@ -19,6 +19,9 @@ from simulator.models import Session
 def session_report(request, session_id):
     session = access_report(request.user, session_id)
     data = report.build_report(session)
+    card = session.scenario_version.card
+    graded = objectives.grade(card, data["turns"], data["summary"], data["states"])
+    data["objectives"] = objectives.with_overrides(graded, objectives.overrides_for(request.user, session))
     do_audit(AuditEvent.CLINICAL_VIEW, request.user, session.trainee, session, {"page": "feedback_report"}, request)
     context = {
         "session": session,

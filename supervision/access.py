@@ -9,7 +9,7 @@ from django.http import Http404
 from accounts.models import ROLE_ADMIN, ROLE_SUPERVISOR
 from simulator.access import access_session, access_supervised_session, can_supervise
 from simulator.models import Session
-from supervision.models import Annotation, Review
+from supervision.models import Annotation, ObjectiveOverride, Review
 
 # The trainee never sees what the crisis detector said about their messages (docs/crisis.md).
 STAFF_ONLY_EVENT_KINDS = {"crisis_flag", "crisis_escalation"}
@@ -78,3 +78,19 @@ def annotations_for(user, session):
     if Review.objects.filter(session=session, released_at__isnull=False).exists():
         return annotations
     return annotations.none()
+
+
+def objective_overrides_for(user, session):
+    """{objective id: latest override as a dict, with "history" (the earlier ones, newest first)}
+    as `user` may see them: always for reviewers; for the trainee once the review is released, as
+    with annotations (feedback.objectives reads this through its registered hook)."""
+    if not can_review(user, session) and not Review.objects.filter(session=session, released_at__isnull=False).exists():
+        return {}
+    out = {}
+    rows = ObjectiveOverride.objects.filter(session=session).select_related("by").order_by("-created_at", "-pk")
+    for row in rows:
+        if row.objective_id in out:
+            out[row.objective_id]["history"].append(row.as_dict())
+        else:
+            out[row.objective_id] = {**row.as_dict(), "history": []}
+    return out

@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from accounts.actions import do_audit, do_issue_certification
 from accounts.models import AuditEvent, Certification
+from feedback.objectives import OVERRIDE_VERDICTS
 from simulator.actions import do_purge_sessions
 from simulator.models import Message, Session, SessionEvent
 from supervision.access import can_review
-from supervision.models import Annotation, Review, clean_tags
+from supervision.models import Annotation, ObjectiveOverride, Review, clean_tags
 
 log = logging.getLogger(__name__)
 MAX_COMMENT_CHARS = 4000
@@ -175,6 +176,37 @@ def do_sign_off_review(actor, session, recommendation, certification_kind="", no
             certification=certification.pk if certification else None,
         )
     return review
+
+
+def objective_ids(session):
+    """The ids of the objectives of the scenario version SESSION ran (plain-text ones have none)."""
+    return [o["id"] for o in session.scenario_version.card.get("learning_objectives") or [] if isinstance(o, dict) and o.get("id")]
+
+
+def do_override_objective(actor, session, objective_id, verdict, note, request=None):
+    """Record a reviewer's verdict on one learning objective, with a note saying why.
+
+    Append-only (the latest row wins, the earlier stay as history) and, like the rest of the
+    review, refused once the review is signed off. Bad input stores nothing.
+    """
+    _require_reviewer(actor, session)
+    note = (note or "").strip()
+    if objective_id not in objective_ids(session):
+        raise ValidationError("This scenario has no such learning objective.")
+    if verdict not in OVERRIDE_VERDICTS:
+        raise ValidationError("Choose met, partly met or not met.")
+    if not note:
+        raise ValidationError("Write a note saying why you changed the verdict.")
+    if len(note) > MAX_COMMENT_CHARS:
+        raise ValidationError(f"Keep the note under {MAX_COMMENT_CHARS} characters.")
+    with transaction.atomic():
+        _refuse_if_signed_off(Review.locked_for(session))
+        row = ObjectiveOverride.objects.create(
+            session=session, objective_id=objective_id, verdict=verdict, note=note, by=actor, by_label=actor.label
+        )
+        details = {"objective": objective_id, "verdict": verdict, "override": row.pk}
+        do_audit(AuditEvent.OBJECTIVE_OVERRIDDEN, actor, session.trainee, session, details, request)
+    return row
 
 
 # --- Retention -----------------------------------------------------------------------------------

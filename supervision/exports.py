@@ -14,10 +14,11 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from feedback import objectives
 from modelserve.serving import model_label
 from simulator.formats import human_duration
 from simulator.models import Message, Session, SessionEvent
-from supervision.access import STAFF_ONLY_EVENT_KINDS
+from supervision.access import STAFF_ONLY_EVENT_KINDS, objective_overrides_for
 from supervision.models import Annotation, Review
 
 EXPORT_FORMAT = "pixel.session-export/1"
@@ -262,6 +263,10 @@ def session_export(session, exported_by):
         "recording": items,
         "annotations": [a.as_dict() for a in annotations],
         "review": _review_dict(review),
+        # Staff only, so every override shows: the automatic verdict with the latest override.
+        "objectives": objectives.with_overrides(
+            objectives.grade_session(session), objective_overrides_for(exported_by, session)
+        ),
     }
 
 

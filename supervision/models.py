@@ -293,3 +293,43 @@ class Annotation(models.Model):
             "tags": list(self.tags),
             "created_at": self.created_at.isoformat(),
         }
+
+
+class ObjectiveOverride(models.Model):
+    """A supervisor's verdict on one learning objective of a session, with the note that says why.
+
+    Append-only: a change of mind is a new row, and the latest row for an objective is the one
+    shown (beside the automatic verdict, feedback.objectives). Written only through
+    supervision.actions.do_override_objective, which audits it.
+    """
+
+    VERDICT_CHOICES = [("met", "Met"), ("partly", "Partly met"), ("not_met", "Not met")]
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="objective_overrides")
+    # The objective's id in the session's scenario version (learning_objectives[].id).
+    objective_id = models.CharField(max_length=40)
+    verdict = models.CharField(max_length=10, choices=VERDICT_CHOICES)
+    note = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Copied so the row still says who decided after that account is deleted.
+    by_label = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["session", "objective_id", "created_at", "pk"]
+        indexes = [models.Index(fields=["session", "objective_id"])]
+
+    def __str__(self):
+        return f"{self.session_id} {self.objective_id}: {self.verdict}"
+
+    def as_dict(self):
+        from feedback.objectives import VERDICT_CUES, VERDICT_LABELS
+
+        return {
+            "verdict": self.verdict,
+            "label": VERDICT_LABELS[self.verdict],
+            "cue": VERDICT_CUES[self.verdict],
+            "note": self.note,
+            "by": str(self.by) if self.by_id else self.by_label,
+            "at": self.created_at,
+        }

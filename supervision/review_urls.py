@@ -14,6 +14,11 @@ urlpatterns = [
         "supervision/annotations/<int:annotation_id>/delete/", views.delete_annotation, name="review_annotation_delete"
     ),
     path("supervision/sessions/<uuid:session_id>/review/", views.save_review, name="review_save"),
+    path(
+        "supervision/sessions/<uuid:session_id>/objectives/override/",
+        views.override_objective,
+        name="review_objective_override",
+    ),
     path("supervision/sessions/<uuid:session_id>/review/release/", views.release_review, name="review_release"),
     path("supervision/sessions/<uuid:session_id>/review/sign-off/", views.sign_off, name="review_sign_off"),
     path("supervision/sessions/<uuid:session_id>/export.pdf", views.export_pdf, name="review_export_pdf"),

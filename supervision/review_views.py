@@ -21,6 +21,7 @@ from accounts.access import access_cohort
 from accounts.actions import do_audit
 from accounts.models import ROLE_ADMIN, ROLE_SUPERVISOR, AuditEvent
 from accounts.views import role_required
+from feedback import objectives
 from feedback.selectors import tags_by_seq
 from simulator.models import Session
 from supervision import actions
@@ -44,7 +45,7 @@ from supervision.forms import (
     SearchForm,
     SignOffForm,
 )
-from supervision.models import SUGGESTED_TAGS, Rubric
+from supervision.models import SUGGESTED_TAGS, ObjectiveOverride, Rubric
 from supervision.search import search_messages
 
 STAFF = (ROLE_SUPERVISOR, ROLE_ADMIN)
@@ -102,8 +103,13 @@ def replay(request, session_id):
         if item.get("role") == "trainee":
             item["skills"] = skills.get(item["seq"])
     review = review_for(request.user, session)
+    graded = objectives.with_overrides(objectives.grade_session(session), objectives.overrides_for(request.user, session))
     _clinical_view(request, session, "replay")
     context = {
+        "objectives": graded,
+        "can_override": reviewer and not (review and review.is_signed_off),
+        "override_choices": ObjectiveOverride.VERDICT_CHOICES,
+        "how_url": reverse("feedback_report", args=[session.pk]) + "#how-objectives",
         "session": session,
         "items": items,
         "markers": timeline(items, annotations),
@@ -192,6 +198,22 @@ def save_review(request, session_id):
     else:
         messages.success(request, "Review saved.")
     return _back_to_replay(session, "#review")
+
+
+@require_POST
+@role_required(*STAFF)
+def override_objective(request, session_id):
+    session = access_reviewable_session(request.user, session_id)
+    objective = request.POST.get("objective", "")
+    try:
+        actions.do_override_objective(
+            request.user, session, objective, request.POST.get("verdict", ""), request.POST.get("note", ""), request
+        )
+    except ValidationError as e:
+        _refused(request, e)
+        return _back_to_replay(session, "#objectives")
+    messages.success(request, "Your verdict is saved beside the automatic one.")
+    return _back_to_replay(session, f"#obj-{objective}")
 
 
 @require_POST
