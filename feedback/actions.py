@@ -57,8 +57,11 @@ def do_score_message(message_id):
     try:
         with transaction.atomic():
             row.save(force_insert=True)
-            if live_feedback_on(session.trainee):
-                emit(session.group_name, row.as_event())
+            # Observers always see the tags (a supervisor needs them whatever the cohort shows its
+            # trainees). They listen on both groups, so the event goes to exactly one of them: the
+            # trainee's when their cohort has live feedback on, else the observers' alone.
+            live = live_feedback_on(session.trainee)
+            emit(session.group_name if live else session.observers_group, row.as_event())
     except IntegrityError:
         return MessageScore.objects.get(message=message)
     return row

@@ -5,9 +5,10 @@ from django.views.decorators.http import require_POST
 from accounts.actions import do_audit
 from accounts.models import ROLE_ADMIN, ROLE_SUPERVISOR, AuditEvent
 from accounts.views import role_required
+from feedback.selectors import tags_by_seq
 from simulator import actions, clientstate
 from simulator.access import access_supervised_session
-from supervision.live import live_sessions
+from supervision.live import flag_of, live_sessions, scenario_card
 
 
 @role_required(ROLE_SUPERVISOR, ROLE_ADMIN)
@@ -26,10 +27,17 @@ def observe(request, session_id):
     session = access_supervised_session(request.user, session_id)
     do_audit(AuditEvent.CLINICAL_VIEW, request.user, session.trainee, session, {"page": "observe"}, request)
     transcript = list(session.messages.order_by("seq"))
-    client_state = clientstate.public(clientstate.current_state(session))
-    return render(
-        request, "supervision/observe.html", {"session": session, "transcript": transcript, "client_state": client_state}
-    )
+    tags = tags_by_seq(session)
+    for m in transcript:
+        m.tags = tags.get(m.seq)
+    context = {
+        "session": session,
+        "transcript": transcript,
+        "client_state": clientstate.public(clientstate.current_state(session)),
+        "flags": [f for f in map(flag_of, transcript) if f],
+        "card": scenario_card(session.scenario_version.card),
+    }
+    return render(request, "supervision/observe.html", context)
 
 
 CONTROLS = {

@@ -10,6 +10,9 @@ pixelPage("observe", function (root) {
   let lastSeq = 0;
   transcript.querySelectorAll("li[data-seq]").forEach(function (li) { lastSeq = Math.max(lastSeq, parseInt(li.dataset.seq, 10)); });
   let ended = false;
+  // The scenario card starts folded on a narrow screen, where it would push the transcript down.
+  const card = document.getElementById("scenario-card");
+  if (card && window.matchMedia && window.matchMedia("(max-width: 700px)").matches) card.open = false;
 
   function item(cls, who, text, seq) {
     const li = document.createElement("li");
@@ -50,6 +53,33 @@ pixelPage("observe", function (root) {
     const who = ev.role === "trainee" ? traineeName : clientName + (ev.by_supervisor ? " (voiced by a supervisor)" : "");
     const li = item("msg msg-" + ev.role, who, ev.text, ev.seq);
     if (ev.crisis_level && ev.crisis_level !== "none") mark(li, ev.crisis_level);
+    if (earlyTags[ev.seq]) { onFeedback(earlyTags[ev.seq]); delete earlyTags[ev.seq]; }
+  }
+  // Behaviour tags of each trainee message (feedback app): always shown here, whatever the
+  // trainee's cohort shows them. Scoring can finish before the message reaches this page, and an
+  // event can come twice; a message keeps the first set it gets.
+  const earlyTags = {};
+  const EMPATHY = { emotional_reactions: "Emotional reactions", interpretations: "Interpretations", explorations: "Explorations" };
+  function onFeedback(ev) {
+    const li = transcript.querySelector('li.msg-trainee[data-seq="' + ev.seq + '"]');
+    if (!li) { earlyTags[ev.seq] = ev; return; }
+    if (li.querySelector(".fb-tags")) return;
+    const tags = document.createElement("span");
+    tags.className = "fb-tags";
+    (ev.codes || []).forEach(function (code, i) {
+      const t = document.createElement("span");
+      t.className = "fb-code fb-" + code;
+      t.textContent = (ev.labels && ev.labels[i]) || code.replace(/_/g, " ");
+      tags.append(t);
+    });
+    Object.keys(EMPATHY).forEach(function (k) {
+      if (!ev.empathy || ev.empathy[k] === undefined) return;
+      const t = document.createElement("span");
+      t.className = "fb-emp fb-level-" + ev.empathy[k];
+      t.textContent = EMPATHY[k] + " " + ev.empathy[k];
+      tags.append(t);
+    });
+    li.append(tags);
   }
   function mark(li, level) {
     li.classList.add("flagged", "level-" + level);
@@ -96,8 +126,10 @@ pixelPage("observe", function (root) {
   function onFlag(ev) {
     const li = transcript.querySelector('li[data-seq="' + ev.seq + '"]');
     if (li) mark(li, ev.level);
+    if (flags.querySelector('p[data-seq="' + ev.seq + '"]')) return; // listed when the page was drawn
     const p = document.createElement("p");
-    p.className = "message error";
+    p.className = "message error flag-line level-" + ev.level;
+    p.dataset.seq = ev.seq;
     p.textContent = (ev.type === "crisis.alert" ? "The trainee may need support: " : "Client risk disclosure: ") + ev.level + (ev.categories.length ? " (" + ev.categories.join(", ") + ")" : "") + " at ";
     const a = document.createElement("a");
     a.href = "#o-" + ev.seq;
@@ -142,6 +174,7 @@ pixelPage("observe", function (root) {
       case "discard": { const li = transcript.querySelector('li.streaming[data-reply-to="' + ev.reply_to + '"]'); if (li) li.remove(); break; }
       case "crisis.flag": case "crisis.alert": onFlag(ev); break;
       case "client_state": onClientState(ev); break;
+      case "feedback": onFeedback(ev); break;
       case "status": conn.textContent = ev.status === "paused" ? "Paused." : ev.status === "ended" ? "The session has ended." : "Observing live."; showState(ev.status); break;
       case "ended": ended = true; conn.textContent = "The session has ended."; break;
       case "error": errorBox.textContent = ev.message; break;
