@@ -169,3 +169,14 @@ def test_the_json_export_carries_the_objectives_with_the_override(client, superv
     graded = {o["id"]: o for o in data["objectives"]}
     assert graded["reflect"]["verdict"] == "partly" and graded["reflect"]["override"]["verdict"] == "met"
     assert graded["ask-suicide"]["evidence"] == [{"seq": 4, "quote": QUESTION}]
+
+
+def test_the_scenario_page_lists_each_objectives_text_whatever_its_shape(client, trainee):
+    from simulator.library import load_library
+
+    load_library()  # the real library: every objective an object
+    older = make_scenario(slug="older-card")  # plain strings, as before
+    client.force_login(trainee)
+    page = client.get(reverse("scenario_detail", args=["job-loss-depression"])).content.decode()
+    assert "<li>Ask about suicidal thoughts in a calm, matter-of-fact way</li>" in page and "shown_by" not in page
+    assert "<li>Open questions</li>" in client.get(reverse("scenario_detail", args=[older.slug])).content.decode()
