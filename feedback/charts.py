@@ -56,8 +56,13 @@ def bar_chart(chart_id, title, items, unit=""):
 
 def line_chart(chart_id, title, x_labels, series, y_max, y_label=""):
     """Lines over X_LABELS. SERIES: [(name, [value or None, ...])]; gaps where a value is None."""
-    left, right, top, bottom, width, height = 36, 12, 10, 38, 420, 200
-    plot_w, plot_h = width - left - right, height - top - bottom
+    # The right margin holds half of the last date under the axis ("02 Dec" centred on the edge).
+    left, right, top, width, plot_h = 36, 24, 10, 420, 152
+    # The legend has a row per series under the axis labels: side by side, a long name ran under
+    # the next one's swatch ("Reflections per questio").
+    legend_top, legend_row = top + plot_h + 26, 16
+    height = legend_top + legend_row * max(len(series), 1)
+    plot_w = width - left - right
     n = max(len(x_labels), 1)
 
     def x(i):
@@ -76,7 +81,7 @@ def line_chart(chart_id, title, x_labels, series, y_max, y_label=""):
     ]
     step = max(1, n // 8)
     parts += [
-        format_html('<text x="{}" y="{}" font-size="11" fill="#5b6475" text-anchor="middle">{}</text>', x(i), height - bottom + 16, label)
+        format_html('<text x="{}" y="{}" font-size="11" fill="#5b6475" text-anchor="middle">{}</text>', x(i), top + plot_h + 16, label)
         for i, label in enumerate(x_labels) if i % step == 0
     ]  # fmt: skip
     desc = []
@@ -97,12 +102,13 @@ def line_chart(chart_id, title, x_labels, series, y_max, y_label=""):
         ]
         parts.append(
             format_html(
-                '<rect x="{}" y="{}" width="10" height="10" fill="{}"></rect><text x="{}" y="{}" font-size="11" fill="#1d2330">{}</text>',
-                left + k * 140,
-                height - 14,
+                '<g class="legend"><rect x="{}" y="{}" width="10" height="10" fill="{}"></rect>'
+                '<text x="{}" y="{}" font-size="11" fill="#1d2330">{}</text></g>',
+                left,
+                legend_top + k * legend_row,
                 colour,
-                left + k * 140 + 14,
-                height - 5,
+                left + 14,
+                legend_top + k * legend_row + 9,
                 name,
             )
         )
