@@ -32,6 +32,28 @@ def pytest_sessionstart(session):
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # A test that reads a licensed data set says which (@pytest.mark.needs_data("annomi")). Without
+    # that set, or with a file of it changed, the test fails here, before its fixtures run, with
+    # data_check's table and where to put the data (docs/data.md): never a FileNotFoundError deep
+    # inside a reader, never a pass over an empty corpus.
+    marks = list(item.iter_markers("needs_data"))
+    if not marks:
+        return
+    names = sorted({name for mark in marks for name in mark.args})
+    if not names:
+        pytest.fail("needs_data() names no data set: write e.g. @pytest.mark.needs_data(\"esconv\")", pytrace=False)
+    from training.data import datacheck
+
+    try:
+        ok, text = datacheck.report(settings.PIXEL_DATA_DIR, names)
+    except ValueError as e:  # a name the manifest does not know
+        pytest.fail(f"needs_data: {e}", pytrace=False)
+    if not ok:
+        pytest.fail(f"{item.nodeid} needs licensed data that is missing or changed.\n{text}", pytrace=False)
+
+
 _real_connect = socket.socket.connect
 
 

@@ -30,6 +30,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from training.data.datacheck import missing_message
+
 # ---------------------------------------------------------------- goals
 
 # (metric, lowest passing value, highest passing value); None: no bound on that side.
@@ -683,9 +685,7 @@ def reference_histogram() -> list[float]:
     """
     path = esconv_dir() / "test.jsonl"
     if not path.exists():
-        raise ImproperlyConfigured(
-            f"length_jsd needs ESConv's test split at {path}: set PIXEL_DATA_DIR to the folder holding esconv/ "
-            "(docs/training.md, \"Data\")")
+        raise ImproperlyConfigured(f"length_jsd needs ESConv's test split. {missing_message(path)}")
     return list(_seeker_histogram(str(path)))
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from training.data.datacheck import require
+
 # AnnoMI's therapist_input subtypes folded into our "advice" code: options and goal negotiation
 # steer the client towards a course of action just as advice does (MITI counts them together
 # under "persuade"/"give information" depending on permission; AnnoMI has too few of each alone).
@@ -51,7 +53,7 @@ def held_out(namespace: str, key: str) -> bool:
 
 
 def _read_csv(path):
-    with open(path, newline="", encoding="utf-8") as f:
+    with open(require(path), newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
@@ -120,7 +122,7 @@ def esconv_supporter_turns(split: str, root: Path | None = None):
     previous turn. ESConv's own train/test split is by conversation already."""
     root = root or data_dir() / "esconv"
     rows = []
-    with open(root / f"{split}.jsonl", encoding="utf-8") as f:
+    with open(require(root / f"{split}.jsonl"), encoding="utf-8") as f:
         for line in f:
             prev = ""
             for turn in json.loads(line)["dialog"]:

@@ -16,7 +16,9 @@ class DataError(ValueError):
 
 
 def gaur_posts(data_dir: Path) -> Path:
-    return Path(data_dir) / "gaur2019-reddit-cssrs" / "posts.jsonl"
+    path = Path(data_dir) / "gaur2019-reddit-cssrs" / "posts.jsonl"
+    _require(path)
+    return path
 
 
 def read_rows(path: Path, labels: str = "cssrs", split: str | None = None) -> tuple[list[dict], int]:
@@ -55,8 +57,7 @@ def sad_sentences(data_dir: Path, split: str) -> list[dict]:
     """SAD's everyday-stress sentences of SPLIT as negatives: ordinary distress, idioms such as
     "work is killing me"; none is a crisis (shared/data/sad-stress/SOURCE.txt)."""
     path = Path(data_dir) / "sad-stress" / "sentences.jsonl"
-    if not path.is_file():
-        raise DataError(f"{path}: no such file (PIXEL_DATA_DIR names the shared data sets)")
+    _require(path)
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
@@ -100,9 +101,13 @@ def annomi_split(transcript_id) -> str:
 
 
 def _require(*paths):
+    # Each file read here sits at the top of its set's folder, so the folder names the set.
+    # The wording follows training.data.datacheck's, which modelserve does not import.
     for path in paths:
         if not path.is_file():
-            raise DataError(f"{path}: no such file (PIXEL_DATA_DIR names the shared data sets)")
+            raise DataError(f"{path}: no such file: it belongs to the licensed data set {path.parent.name}, read from "
+                            "PIXEL_DATA_DIR (default ../shared/data beside the clone). See docs/data.md; "
+                            "`python3 -m training.data.datacheck` lists what is missing.")
 
 
 def _esconv_turns(path, speaker):

@@ -97,6 +97,7 @@ def test_by_level_gives_each_threshold_its_recall_precision_and_false_alarms():
 
 
 @pytest.mark.parametrize("args, n", [(["--sad", "test"], 1003), (["--xstest"], 119), (["--xstest", "all"], 250)])
+@pytest.mark.needs_data("sad-stress", "xstest")
 def test_crisis_eval_measures_false_alarms_on_the_shared_negative_sets(args, n, capsys):
     from modelserve.crisis import LEVELS, check
     from modelserve.crisis.data import sad_sentences, xstest_safe_prompts
@@ -132,6 +133,7 @@ def test_crisis_eval_without_the_shared_data_says_where_it_looked(tmp_path, sett
         call_command("crisis_eval", "--xstest")
 
 
+@pytest.mark.needs_data("esconv", "annomi")
 def test_crisis_eval_reads_real_client_turns_as_negatives(capsys):
     report = run_command("crisis_eval", "--client-turns", capsys=capsys)
     # ESConv's test help-seekers (3,144) and the clients of AnnoMI's 39 `test` transcripts, every non-empty turn.

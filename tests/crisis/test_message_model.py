@@ -163,6 +163,7 @@ def test_thresholds_keep_each_source_of_ordinary_talk_under_its_false_alarm_targ
     assert choose_thresholds(probabilities, rule_levels, sources)["moderate"] == 1.0
 
 
+@pytest.mark.needs_data("sad-stress", "xstest", "esconv", "annomi")
 def test_the_committed_thresholds_come_from_talk_the_model_never_read():
     """The shipped model's own scores on the calibration talk (training-side turns beyond what it was
     fitted on) give back its thresholds, and at them no source is flagged over its target."""
@@ -189,6 +190,7 @@ def test_the_committed_thresholds_come_from_talk_the_model_never_read():
     assert meta["n_fitted"] + (meta["n_calibration"] - len(extra)) == meta["n_rows"]
 
 
+@pytest.mark.needs_data("sad-stress", "xstest", "esconv", "annomi")
 def test_retraining_reproduces_the_committed_model(tmp_path):
     """Two fine-tuning runs on 2 cores: about 15 minutes. Bit for bit on one machine; another CPU's
     arithmetic differs in the last bits, which over 700 optimiser steps moves scores a little."""

@@ -3,11 +3,14 @@
 import json
 
 import numpy as np
+import pytest
 from django.conf import settings
 
 from modelserve.crisis import model as crisis_model
 from modelserve.crisis.data import gaur_posts
 from modelserve.crisis.train import train
+
+pytestmark = pytest.mark.needs_data("gaur2019-reddit-cssrs")
 
 
 def test_retraining_reproduces_the_committed_model(tmp_path):

@@ -116,6 +116,7 @@ def test_artifacts_load_without_pickle():
             assert all(z[k].dtype != object for k in z.files)
 
 
+@pytest.mark.needs_data("annomi", "epitome-empathy", "esconv")
 def test_skills_eval_json_reports_the_committed_figures(capsys):
     call_command("skills_eval", "--json")
     figures = json.loads(capsys.readouterr().out)

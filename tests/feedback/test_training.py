@@ -2,9 +2,12 @@
 
 import json
 
+import pytest
 from django.core.management import call_command
 
 from feedback.skills.model import ARTIFACT_DIR
+
+pytestmark = pytest.mark.needs_data("annomi", "epitome-empathy", "esconv")
 
 
 def test_retraining_reproduces_the_committed_figures(tmp_path):

@@ -41,6 +41,7 @@ def conv(id_, texts, source="test", group=""):
 
 # ---------------------------------------------------------------- importers
 
+@pytest.mark.needs_data("esconv")
 def test_esconv_maps_seekers_to_clients_and_keeps_the_situation(data_dir):
     convs = list(read_esconv(data_dir / "esconv", limit=3))
     assert len(convs) == 3
@@ -52,11 +53,13 @@ def test_esconv_maps_seekers_to_clients_and_keeps_the_situation(data_dir):
     assert first.context["emotion"] == "anxiety" and first.context["problem_type"] == "job crisis"
 
 
+@pytest.mark.needs_data("esconv")
 def test_esconv_test_split_is_not_read_for_training(data_dir):
     ids = {c.id for c in read_esconv(data_dir / "esconv", limit=5000)}
     assert ids and not any(":test:" in i for i in ids)
 
 
+@pytest.mark.needs_data("annomi")
 def test_annomi_groups_utterances_and_keeps_low_quality_counsellors_as_context_only(data_dir):
     convs = list(read_annomi(data_dir / "annomi" / "AnnoMI-simple.csv"))
     assert len(convs) == 133
@@ -68,6 +71,7 @@ def test_annomi_groups_utterances_and_keeps_low_quality_counsellors_as_context_o
     assert all(c.counsellor_targets for c in convs if c.metadata["mi_quality"] == "high")
 
 
+@pytest.mark.needs_data("mibot-mi-smoking")
 def test_mibot_transcripts_are_real_smokers_with_a_model_counsellor(data_dir):
     convs = list(read_mibot(data_dir / "mibot-mi-smoking" / "transcripts", limit=2))
     assert len(convs) == 2 and convs[0].licence == "CC BY-SA 4.0"
@@ -75,6 +79,7 @@ def test_mibot_transcripts_are_real_smokers_with_a_model_counsellor(data_dir):
     assert {t.role for t in convs[0].turns} == {CLIENT, COUNSELLOR}
 
 
+@pytest.mark.needs_data("counsel-chat")
 def test_counselchat_answers_to_one_question_share_a_group(data_dir):
     convs = list(read_counselchat(data_dir / "counsel-chat" / "20200325_counsel_chat.csv", limit=10))
     assert [t.role for t in convs[0].turns] == [CLIENT, COUNSELLOR]
@@ -260,6 +265,7 @@ def test_split_is_by_conversation_group():
 
 # ---------------------------------------------------------------- the whole pipeline
 
+@pytest.mark.needs_data("esconv", "annomi", "mibot-mi-smoking", "counsel-chat")
 def test_pipeline_manifest_counts_chain_and_files_are_versioned(data_dir, tmp_path):
     options = BuildOptions(limit=4, valid_fraction=0.3, use_role_classifier=False)
     manifest, train, valid, packed = run_pipeline(options, data_dir)
@@ -292,6 +298,7 @@ def test_pipeline_manifest_counts_chain_and_files_are_versioned(data_dir, tmp_pa
     assert set(written["files"]) == {"train.jsonl", "valid.jsonl", "train_packed.jsonl"}
 
 
+@pytest.mark.needs_data("esconv", "annomi")
 def test_licence_filter_drops_noncommercial_sources(data_dir):
     manifest, train, valid, _ = run_pipeline(BuildOptions(limit=3, exclude_noncommercial=True, use_role_classifier=False,
                                                        sources=["esconv", "annomi"]), data_dir)
@@ -301,6 +308,7 @@ def test_licence_filter_drops_noncommercial_sources(data_dir):
 
 
 @pytest.mark.django_db
+@pytest.mark.needs_data("annomi", "counsel-chat")
 def test_build_dataset_command_records_a_dataset_version(capsys):
     from django.core.management import call_command
 

@@ -23,6 +23,7 @@ def scripted(monkeypatch, fake_llm):
     return fake_llm
 
 
+@pytest.mark.needs_data("esconv")
 def test_evaluate_model_quick_reports_every_metric_beside_the_base_model(scripted, capsys):
     dataset = do_build_dataset(None, options=BuildOptions(sources=["esconv"], limit=6, valid_fraction=0.5,
                                                             use_role_classifier=False))

@@ -21,7 +21,7 @@ from tests.training.conftest import MODEL_CACHE
 from training.data.build import BuildOptions, run_pipeline
 from training.recipes.lora_single_device import load_config, load_model, train
 
-pytestmark = pytest.mark.llm
+pytestmark = [pytest.mark.llm, pytest.mark.needs_data("esconv")]
 
 PERSONA = {"name": "Maria", "age": 41, "occupation": "teacher", "presenting_problem": "Can't sleep since her divorce."}
 PROMPTS = [

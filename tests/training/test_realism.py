@@ -96,6 +96,7 @@ def test_the_interview_for_tomasz_has_the_shape_of_a_first_session(items):
     assert sum(k == "reflection" for k in kinds) >= 2
 
 
+@pytest.mark.needs_data("esconv")
 def test_a_known_bad_transcript_fails_the_realism_goals(tomasz, items):
     assert len(items) == len(BAD)
     summary = realism.summarise_transcript(played(tomasz, items, lambda item, i: BAD[i]), tomasz, items)
@@ -108,6 +109,7 @@ def test_a_known_bad_transcript_fails_the_realism_goals(tomasz, items):
     assert failing(summary) >= {"nonanswer_rate", "repeat_rate", "fact_accuracy", "reply_words_mean", "length_jsd"}
 
 
+@pytest.mark.needs_data("esconv")
 def test_a_good_hand_written_transcript_passes_them(tomasz, items):
     summary = realism.summarise_transcript(good_transcript(tomasz, items), tomasz, items)
     assert summary["nonanswer_rate"] == 0 and summary["repeat_rate"] == 0
@@ -221,6 +223,7 @@ def test_relatives_are_parsed_from_the_card(tomasz):
     assert "Jess" in terms and "partner" not in terms
 
 
+@pytest.mark.needs_data("esconv")
 def test_jensen_shannon_distance():
     hist = realism.length_histogram([2, 5, 9, 15, 30, 40, 70])
     assert realism.js_distance(hist, hist) == 0
@@ -301,6 +304,7 @@ def test_the_gate_refuses_a_candidate_that_gives_more_non_answers(admin_user, se
 
 
 @pytest.mark.django_db
+@pytest.mark.needs_data("esconv")
 def test_simulate_interview_json_has_a_summary(capsys, fake_llm, tomasz, items):
     from simulator.library import load_library
 

@@ -7,6 +7,7 @@ from modelserve import roleclf
 from training.roles import role_rows, train_role_classifier
 
 
+@pytest.mark.needs_data("esconv", "annomi")
 def test_retraining_on_the_same_data_gives_the_same_model(data_dir, tmp_path):
     a = train_role_classifier(data_dir, tmp_path / "a", limit=40)
     b = train_role_classifier(data_dir, tmp_path / "b", limit=40)
@@ -16,6 +17,7 @@ def test_retraining_on_the_same_data_gives_the_same_model(data_dir, tmp_path):
     assert np.array_equal(la.client_probability(texts), lb.client_probability(texts))
 
 
+@pytest.mark.needs_data("esconv", "annomi")
 def test_the_committed_artifact_is_accurate_on_held_out_conversations(data_dir):
     model = roleclf.load()  # no pickle: an .npz read with allow_pickle=False and a JSON file
     assert model.meta["evaluation"]["held_out"]["accuracy"] >= 0.8
@@ -24,6 +26,7 @@ def test_the_committed_artifact_is_accurate_on_held_out_conversations(data_dir):
     assert roleclf.accuracy(model, texts, roles)["accuracy"] >= 0.8
 
 
+@pytest.mark.needs_data("esconv", "annomi")
 def test_mode_consistency_is_calibrated_on_real_client_turns(data_dir):
     model = roleclf.load()
     rows = role_rows(data_dir, limit=60)["held_out"]

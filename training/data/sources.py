@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from training.data.datacheck import require
+
 CLIENT = "client"
 COUNSELLOR = "counsellor"
 ROLES = (CLIENT, COUNSELLOR)
@@ -74,7 +76,7 @@ def read_esconv(folder: Path, splits=("train", "valid"), limit: int | None = Non
     src = SOURCES["esconv"]
     count = 0
     for split in splits:
-        with open(Path(folder) / f"{split}.jsonl", encoding="utf-8") as f:
+        with open(require(Path(folder) / f"{split}.jsonl"), encoding="utf-8") as f:
             for number, line in enumerate(f):
                 if limit is not None and count >= limit:
                     return
@@ -95,7 +97,7 @@ def read_annomi(path: Path, limit: int | None = None) -> Iterator[Conversation]:
     """AnnoMI (Wu et al. 2022): demonstration MI sessions; low-quality therapists are context only."""
     src = SOURCES["annomi"]
     by_id: dict[str, list[dict]] = {}
-    with open(path, encoding="utf-8", newline="") as f:
+    with open(require(path), encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             by_id.setdefault(row["transcript_id"], []).append(row)
     for count, (tid, rows) in enumerate(sorted(by_id.items(), key=lambda kv: int(kv[0]))):
@@ -120,7 +122,8 @@ def read_mibot(folder: Path, limit: int | None = None) -> Iterator[Conversation]
     its turns are context only.
     """
     src = SOURCES["mibot"]
-    for count, path in enumerate(sorted(Path(folder).glob("*.json"))):
+    # A missing folder would glob to nothing and look like an empty corpus: refuse it instead.
+    for count, path in enumerate(sorted(require(folder).glob("*.json"))):
         if limit is not None and count >= limit:
             return
         item = json.loads(path.read_text(encoding="utf-8"))
@@ -135,7 +138,7 @@ def read_mibot(folder: Path, limit: int | None = None) -> Iterator[Conversation]
 def read_counselchat(path: Path, limit: int | None = None) -> Iterator[Conversation]:
     """counsel-chat: a question from the public and one licensed therapist's answer per row."""
     src = SOURCES["counselchat"]
-    with open(path, encoding="utf-8", newline="") as f:
+    with open(require(path), encoding="utf-8", newline="") as f:
         for count, row in enumerate(csv.DictReader(f)):
             if limit is not None and count >= limit:
                 return
