@@ -54,8 +54,9 @@ def test_data_check_on_an_empty_folder_fails_and_says_where_the_data_goes(settin
     assert f"PIXEL_DATA_DIR={tmp_path}" in out and "../shared/data" in out and "docs/data.md" in out
 
 
-def test_a_copied_set_passes_and_an_altered_or_missing_file_makes_it_changed(tmp_path):
-    shutil.copytree(datacheck.default_data_dir() / "xstest", tmp_path / "xstest")
+@pytest.mark.needs_data("xstest")
+def test_a_copied_set_passes_and_an_altered_or_missing_file_makes_it_changed(settings, tmp_path):
+    shutil.copytree(Path(settings.PIXEL_DATA_DIR) / "xstest", tmp_path / "xstest")
     for name in ("sad-stress", "annomi"):
         (tmp_path / name).mkdir()  # present as folders, but empty: every file missing
     def run(*names):
@@ -82,7 +83,7 @@ def test_an_unknown_set_is_refused(settings):
         call_command("data_check", "--set", "nope")
 
 
-def test_the_standalone_check_runs_on_the_system_python_without_django(tmp_path):
+def test_the_standalone_check_runs_on_the_system_python_without_django(settings, tmp_path):
     # -I: no site-packages of ours, no PYTHON* variables; the check must still run and read
     # PIXEL_DATA_DIR from the environment, from any working directory.
     script = str(REPO / "training" / "data" / "datacheck.py")
@@ -91,7 +92,7 @@ def test_the_standalone_check_runs_on_the_system_python_without_django(tmp_path)
     assert empty.returncode == 1, empty.stderr
     assert all(rows(empty.stdout)[name].split()[1] == "missing" for name in NEEDED)
     real = subprocess.run([SYSTEM_PYTHON, "-I", script], cwd=tmp_path, capture_output=True, text=True,
-                          env={"PIXEL_DATA_DIR": str(datacheck.default_data_dir())}, timeout=120)
+                          env={"PIXEL_DATA_DIR": str(settings.PIXEL_DATA_DIR)}, timeout=120)
     assert real.returncode == 0, real.stdout + real.stderr
     # As .ci/run calls it: a module from the repository's root, no PIXEL_DATA_DIR: ../shared/data.
     default = subprocess.run([SYSTEM_PYTHON, "-s", "-E", "-m", "training.data.datacheck"], cwd=REPO,
@@ -143,8 +144,6 @@ def test_docs_data_md_holds_what_the_manifest_generates():
 def test_the_manifest_names_every_test_that_declares_a_set_and_only_those():
     declared = {}
     for path in sorted((REPO / "tests").rglob("test_*.py")):
-        if path.name == Path(__file__).name:
-            continue
         for args in re.findall(r"needs_data\(([^)]*)\)", path.read_text(encoding="utf-8")):
             for name in re.findall(r'"([^"]+)"', args):
                 declared.setdefault(name, set()).add(path.relative_to(REPO).as_posix())
@@ -152,11 +151,15 @@ def test_the_manifest_names_every_test_that_declares_a_set_and_only_those():
     assert {s.folder: set(s.tests) for s in datacheck.load() if s.tests} == declared
 
 
-def test_the_manifest_lists_every_file_of_the_shared_sets_with_its_hash():
-    sets = datacheck.load()
-    assert sum(len(s.files) for s in sets) == 161
-    assert all(re.fullmatch(r"[0-9a-f]{64}", digest) for s in sets for digest in s.files.values())
-    assert all(s.origin and s.licence and s.commercial for s in sets)
+def test_the_manifest_lists_every_file_in_each_sets_folder(settings):
+    # "changed" only sees the files listed; a file added beside them must be listed too.
+    for s in datacheck.load():
+        folder = Path(settings.PIXEL_DATA_DIR) / s.folder
+        on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+        assert on_disk == set(s.files), f"{s.folder}: on disk and not listed {sorted(on_disk - set(s.files))}, " \
+                                        f"listed and not on disk {sorted(set(s.files) - on_disk)}"
+        assert all(re.fullmatch(r"[0-9a-f]{64}", digest) for digest in s.files.values())
+        assert s.origin and s.licence and s.commercial
 
 
 @pytest.mark.parametrize("read, name", [
