@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.actions import do_create_invitation
 from feedback.actions import do_score_session
 from simulator.library import load_library
 from simulator.models import Message, Scenario, Session
@@ -65,7 +66,15 @@ def world(trainee, supervisor, admin_user, certify, cohorts, fixed_scores, monke
     high = "I have worked out how I would do it."
     live.append(Message.CLIENT, high, reply_to=6, crisis={"level": "high", "categories": ["plan"]}, crisis_level="high")
     do_score_session(live)
-    return {"ended": ended[-1], "recording": recording, "live": live, "trainee": trainee, "cohort": cohorts[0]}
+    _, invitation = do_create_invitation(admin_user, "invited@example.org", "trainee")
+    return {
+        "invitation": invitation,
+        "ended": ended[-1],
+        "recording": recording,
+        "live": live,
+        "trainee": trainee,
+        "cohort": cohorts[0],
+    }
 
 
 # (name, who signs in, path given the world)
@@ -91,7 +100,20 @@ PAGES = [
     ("cohort", "supervisor", lambda w: f"/cohorts/{w['cohort'].pk}/"),
     ("crisis-policy", "supervisor", lambda w: "/safety/policy/"),
     ("invite", "admin", lambda w: "/people/invite/"),
+    ("invite-sent", "admin", lambda w: "/people/invite/"),  # its message holds the one-time link
+    ("accept-invitation", None, lambda w: w["invitation"]),
+    ("security", "supervisor", lambda w: "/accounts/2fa/"),
 ]
+
+
+def send_invitation(page):
+    page.get_by_label("E-mail address").fill("new.colleague@example.org")
+    page.get_by_role("button", name="Send invitation").click()
+    page.get_by_text("Invitation sent to new.colleague@example.org").wait_for()
+
+
+# What to do on a page before it is measured.
+THEN = {"invite-sent": send_invitation}
 
 # What sticks out of the window, widest first; elements inside a box that scrolls sideways by
 # itself (a wide table in its .table-wrap) do not widen the page and are left out.
@@ -150,6 +172,8 @@ def test_page_fits_the_window(page, live_server, world, supervisor, admin_user, 
     response = page.goto(live_server.url + path(world))
     assert response.status == 200, f"{name}: {response.status}"
     page.wait_for_load_state("load")
+    if name in THEN:
+        THEN[name](page)
     (ARTIFACTS / "layout").mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "layout" / f"{name}-{width}.png"), full_page=True)
     overflow = page.evaluate(OVERFLOW)
