@@ -8,6 +8,7 @@ simulator.actions, which check, store, audit and announce them.
 from channels.db import database_sync_to_async
 
 from accounts.middleware import mfa_missing
+from feedback.selectors import tags_by_seq
 from simulator import actions, clientstate
 from simulator.access import access_supervised_session
 from simulator.events import cohort_supervisors_group
@@ -74,6 +75,10 @@ class ObserveConsumer(JsonSocket):
         messages, events, status = await database_sync_to_async(self.history)(after)
         for item in sorted(messages + events, key=lambda e: e["seq"]):
             await self.send_json(item)
+        # Every score so far, not only those after `after`: a message the page already shows may
+        # have been scored while it was away. The page keeps the first tags a message gets.
+        for seq, tags in sorted((await database_sync_to_async(tags_by_seq)(self.session)).items()):
+            await self.send_json({"type": "feedback", "seq": seq, **tags})
         # States emitted while this socket was away are not replayed one by one; the latest will do.
         state = await database_sync_to_async(self.client_state)()
         if state["seq"]:

@@ -114,9 +114,9 @@ async def test_observer_gets_each_score_once_whatever_the_cohort_shows(
     cohort = cohorts[0]
     cohort.show_live_feedback = shown_to_trainee
     await database_sync_to_async(cohort.save)()
-    observer, _, _ = await socket(supervisor, f"/ws/observe/{session.pk}/")
     trainee_ws, _, _ = await socket(trainee, f"/ws/sessions/{session.pk}/")
-    await until(trainee_ws, lambda e: e["type"] == "observer")
+    observer, _, _ = await socket(supervisor, f"/ws/observe/{session.pk}/")
+    await until(trainee_ws, lambda e: e["type"] == "observer")  # both sockets are in their groups
     message, _ = await database_sync_to_async(session.append)(Message.TRAINEE, REFLECTION, client_msg_id="m1")
     await database_sync_to_async(do_score_message)(message.pk)
     tags, _ = await until(observer, lambda e: e["type"] == "feedback")
@@ -136,3 +136,17 @@ async def test_observer_gets_each_score_once_whatever_the_cohort_shows(
         assert trainee_got is None
     await observer.disconnect()
     await trainee_ws.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_observer_reconnecting_gets_the_tags_scored_while_away(session, supervisor):
+    message, _ = await database_sync_to_async(session.append)(Message.TRAINEE, REFLECTION, client_msg_id="m1")
+    await database_sync_to_async(do_score_message)(message.pk)  # while no observer was connected
+    observer, _, _ = await socket(supervisor, f"/ws/observe/{session.pk}/")
+    # The page already shows the message (after = its seq), not its tags.
+    await observer.send_json_to({"type": "resume_feed", "after": message.seq})
+    tags, seen = await until(observer, lambda e: e["type"] == "feedback")
+    assert tags["seq"] == message.seq and tags["labels"] == ["Complex reflection"]
+    assert not [e for e in seen if e["type"] == "message"]  # nothing it had is sent again
+    await observer.disconnect()
