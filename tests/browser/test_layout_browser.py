@@ -95,6 +95,7 @@ PAGES = [
     ("recordings", "supervisor", lambda w: "/supervision/recordings/"),
     ("replay", "supervisor", lambda w: f"/supervision/sessions/{w['recording'].pk}/replay/"),
     ("search", "supervisor", lambda w: "/supervision/search/?q=leaflet"),
+    ("search-long", "supervisor", lambda w: "/supervision/search/?q=" + LINK.replace("https://", "")),
     ("trainee-progress", "supervisor", lambda w: f"/feedback/trainees/{w['trainee'].pk}/"),
     ("certifications", "supervisor", lambda w: "/certifications/"),
     ("cohort", "supervisor", lambda w: f"/cohorts/{w['cohort'].pk}/"),
