@@ -15,6 +15,9 @@ pixelPage("session", function (root) {
   const storeKey = "pixel-unacked-" + sessionId;
   let lastSeq = parseInt(root.dataset.lastSeq, 10) || 0;
   let finished = false;
+  // A page opened on a session under way starts at its latest message. Only the transcript's own
+  // box scrolls: the window stays put, so on a phone the message box stays in view.
+  transcript.scrollTop = transcript.scrollHeight;
 
   function unacked() {
     try { return JSON.parse(localStorage.getItem(storeKey) || "[]"); } catch (e) { return []; }

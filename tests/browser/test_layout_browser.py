@@ -198,10 +198,14 @@ def test_the_message_box_shows_without_scrolling_on_a_phone(page, live_server, w
     sign_in(page, live_server, world["trainee"])
     page.goto(f"{live_server.url}/sessions/{world['live'].pk}/")
     page.wait_for_load_state("load")
+    (ARTIFACTS / "layout").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "layout" / f"live-session-360x{height}.png"))
     assert page.evaluate("() => window.scrollY") == 0
     for selector in ("#text", "#send"):
         box = page.locator(selector).bounding_box()
         assert box["y"] >= 0 and box["y"] + box["height"] <= height, f"{selector} at {box} in a {height} px window"
-    # The transcript keeps its messages, scrolling in its own box.
+    # The transcript keeps its messages, scrolling in its own box, and opens on the latest.
     assert page.locator("#transcript li.msg").count() == 7
-    assert page.locator("#transcript").evaluate("e => e.scrollHeight > e.clientHeight")
+    transcript = page.locator("#transcript")
+    assert transcript.evaluate("e => e.scrollHeight > e.clientHeight")
+    assert transcript.evaluate("e => e.scrollTop + e.clientHeight >= e.scrollHeight - 2")
