@@ -304,7 +304,8 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Pixel -------------------------------------------------------------------------------------
-# Licensed data sets live outside the repository (../shared/data beside the checkout).
+# Licensed data sets live outside the repository (../shared/data beside the checkout); docs/data.md
+# lists each with its licence and hashes, and `manage.py data_check` says what is missing.
 PIXEL_DATA_DIR = Path(env_str("PIXEL_DATA_DIR", str(BASE_DIR.parent / "shared" / "data")))
 # How far ahead the admin's "expiring soon" filter looks.
 PIXEL_CERT_EXPIRY_WARNING_DAYS = env_int("PIXEL_CERT_EXPIRY_WARNING_DAYS", 30, minimum=1)
