@@ -2,10 +2,12 @@
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.db import connection
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
@@ -96,3 +98,17 @@ def start_trainee_session(context, server, trainee, slug, timeout=15000):
     page.goto(server.url + f"/scenarios/{slug}/")
     page.get_by_role("button", name="Start session").click()
     return page
+
+
+def elsewhere(action, *args):
+    """Run ACTION in another thread and return its result: Playwright's event loop runs in the
+    test's thread, and an action's channel-layer send (async_to_sync) may not share it."""
+
+    def run():
+        try:
+            return action(*args)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()

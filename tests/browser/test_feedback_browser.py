@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import elsewhere, sign_in
 from tests.feedback.conftest import build_session
 from tests.services import start_server, usable_by_server
 
@@ -47,14 +47,14 @@ def test_trainee_sees_tagged_messages_and_an_svg_chart_at_phone_width(page, serv
     expect(page.get_by_role("row", name="Closed question 1")).to_be_visible()
 
 
-def test_live_tags_come_back_after_a_reload(page, server, trainee, cohorts, monkeypatch):
+def test_live_tags_come_back_after_a_reload(page, server, trainee, cohorts):
     from feedback.actions import do_score_session
 
     session = build_session(trainee, SCRIPT, ended=False)
-    # Scoring always tells the session's observers; here none listens, and this thread runs
-    # Playwright's event loop, where the channel layer's sync send cannot run.
-    monkeypatch.setattr("simulator.events.send_now", lambda group, payload: None)
-    do_score_session(session)  # scored before the page opens: no live event will bring these tags
+    # Scored before the page opens, so no live event will bring these tags. In a thread of its
+    # own: scoring tells the session's observers through the channel layer, whose sync send
+    # cannot run in this thread, where Playwright's event loop is running.
+    elsewhere(do_score_session, session)
     cohorts[0].show_live_feedback = True
     cohorts[0].save()
     usable_by_server(trainee)

@@ -12,7 +12,7 @@ from accounts.actions import do_create_invitation
 from feedback.actions import do_score_session
 from simulator.library import load_library
 from simulator.models import Message, Scenario, Session
-from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.conftest import ARTIFACTS, elsewhere, sign_in
 from tests.feedback.conftest import build_session, fixed_scores  # noqa: F401 (a fixture)
 from tests.supervision.conftest import QUESTION, build_recording
 
@@ -41,13 +41,10 @@ SCRIPT = [
 
 
 @pytest.fixture
-def world(trainee, supervisor, admin_user, certify, cohorts, fixed_scores, monkeypatch):  # noqa: F811
+def world(trainee, supervisor, admin_user, certify, cohorts, fixed_scores):  # noqa: F811
     """Something on every page: two ended, scored sessions (the progress chart needs two), a
     recording to replay, and a live session with a flag, a muted mark and a long link."""
     fixed_scores.update(SCORES)
-    # Scoring announces each score to the session's observers; none is listening here, and
-    # Playwright's event loop in this thread leaves no room for the channel layer's sync call.
-    monkeypatch.setattr("simulator.events.send_now", lambda group, payload: None)
     load_library()
     certify(trainee, "simulation")
     scenario = Scenario.objects.get(slug="job-loss-depression")
@@ -55,17 +52,17 @@ def world(trainee, supervisor, admin_user, certify, cohorts, fixed_scores, monke
     for days_ago in (3, 1):
         session = build_session(trainee, SCRIPT, scenario=scenario)
         Session.objects.filter(pk=session.pk).update(started_at=timezone.now() - timedelta(days=days_ago))
-        do_score_session(session)
+        elsewhere(do_score_session, session)
         ended.append(session)
     recording = build_recording(trainee, supervisor, scenario=scenario, words=INFO)
-    do_score_session(recording)
+    elsewhere(do_score_session, recording)
     live = build_session(trainee, SCRIPT[:4], scenario=scenario, ended=False)
     low = "Some nights I think everyone would be better off without me."
     live.append(Message.CLIENT, low, reply_to=4, crisis={"level": "low", "categories": ["burden"]}, crisis_level="low")
     live.append(Message.TRAINEE, INFO, client_msg_id="info")
     high = "I have worked out how I would do it."
     live.append(Message.CLIENT, high, reply_to=6, crisis={"level": "high", "categories": ["plan"]}, crisis_level="high")
-    do_score_session(live)
+    elsewhere(do_score_session, live)
     _, invitation = do_create_invitation(admin_user, "invited@example.org", "trainee")
     return {
         "invitation": invitation,

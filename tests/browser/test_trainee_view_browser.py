@@ -3,33 +3,17 @@ beside Send, and can write again after the resume with no stale error left (item
 the observer notice survive a reload (item 2). A real server on the test's Redis (so the
 supervisor's actions, made here, reach the trainee's socket), Chromium."""
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
 from simulator.actions import do_observer_joined, do_pause_session, do_resume_session, do_whisper
 from simulator.library import load_library
 from simulator.models import Message, Scenario, Session
-from tests.browser.conftest import start_trainee_session
+from tests.browser.conftest import elsewhere, start_trainee_session
 from tests.services import start_server, usable_by_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-
-def elsewhere(action, *args):
-    """Run ACTION in another thread: Playwright's loop runs in this one, and the action's
-    channel-layer send (async_to_sync) may not share it."""
-
-    def run():
-        try:
-            return action(*args)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(run).result()
 
 
 @pytest.fixture
