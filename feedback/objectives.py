@@ -59,12 +59,17 @@ def _evidence(turns):
     return [{"seq": t["seq"], "quote": quote(t["text"])} for t in turns[:EVIDENCE_LIMIT]]
 
 
+def _kind(objective):
+    # Not a dict on cards stored in an earlier shape (a bare list of codes); those read as no kind.
+    shown_by = objective.get("shown_by")
+    return shown_by.get("kind", "") if isinstance(shown_by, dict) else ""
+
+
 def _result(objective, verdict, reason, evidence=()):
-    shown_by = objective.get("shown_by") or {}
     return {
         "id": objective.get("id", ""),
         "text": objective.get("text", ""),
-        "kind": shown_by.get("kind", ""),
+        "kind": _kind(objective),
         "verdict": verdict,
         "label": VERDICT_LABELS[verdict],
         "cue": VERDICT_CUES[verdict],
@@ -191,9 +196,8 @@ def grade_one(objective, turns, summary, states=None):
             "cue": VERDICT_CUES[NOT_GRADED], "evidence": [], "measures": "",
             "reason": "Written before objectives named what shows them; read the transcript to judge it.",
         }  # fmt: skip
-    kind = (objective.get("shown_by") or {}).get("kind")
     try:
-        return GRADERS[kind](objective, turns, summary, states)
+        return GRADERS[_kind(objective)](objective, turns, summary, states)
     except (KeyError, TypeError, ValueError, AttributeError):
         # A card the library check never saw (edited in the admin, or older than a kind's params):
         # say so on the page rather than fail the whole report over one objective.

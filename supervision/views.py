@@ -5,6 +5,7 @@ from django.views.decorators.http import require_POST
 from accounts.actions import do_audit
 from accounts.models import ROLE_ADMIN, ROLE_SUPERVISOR, AuditEvent
 from accounts.views import role_required
+from feedback.objectives import grade_session
 from feedback.selectors import tags_by_seq
 from simulator import actions, clientstate
 from simulator.access import access_supervised_session
@@ -36,8 +37,19 @@ def observe(request, session_id):
         "client_state": clientstate.public(clientstate.current_state(session)),
         "flags": [f for f in map(flag_of, transcript) if f],
         "card": scenario_card(session.scenario_version.card),
+        "objectives": grade_session(session),
     }
     return render(request, "supervision/observe.html", context)
+
+
+@role_required(ROLE_SUPERVISOR, ROLE_ADMIN)
+def observe_objectives(request, session_id):
+    """The observe page's objectives panel alone, graded on the transcript so far: observe.js
+    fetches it after each trainee message is scored. Verdicts quote the transcript, so each
+    fetch is audited as the page is."""
+    session = access_supervised_session(request.user, session_id)
+    do_audit(AuditEvent.CLINICAL_VIEW, request.user, session.trainee, session, {"page": "observe_objectives"}, request)
+    return render(request, "supervision/_observe_objectives.html", {"objectives": grade_session(session)})
 
 
 CONTROLS = {

@@ -80,6 +80,25 @@ pixelPage("observe", function (root) {
       tags.append(t);
     });
     li.append(tags);
+    refreshObjectives();
+  }
+  // The objectives panel, graded again on the server once a trainee message is scored (a verdict
+  // rests on the scores). Events come in bursts after a reconnect: one fetch per burst.
+  const objectivesUrl = root.dataset.objectivesUrl;
+  let objectivesTimer = null;
+  function refreshObjectives() {
+    if (!objectivesUrl || !document.getElementById("card-objectives")) return;
+    clearTimeout(objectivesTimer);
+    objectivesTimer = setTimeout(function () {
+      fetch(objectivesUrl, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+        .then(function (html) {
+          const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("card-objectives");
+          const old = document.getElementById("card-objectives");
+          if (fresh && old) old.replaceWith(document.adoptNode(fresh));
+        })
+        .catch(function () { /* the panel keeps its last verdicts; the next score tries again */ });
+    }, 400);
   }
   function mark(li, level) {
     li.classList.add("flagged", "level-" + level);

@@ -1,6 +1,7 @@
 """Issue 17: the observe page as a cockpit, in Chromium on a real server. A trainee's message gets
 its behaviour tags on the supervisor's page as the feedback app scores it, though the trainee's
-cohort does not show them to the trainee; each listed flag links to its message; the scenario
+cohort does not show them to the trainee, and the scenario card's objectives are graded again (a
+verdict changes on the page); each listed flag links to its message; the scenario
 card sits beside the transcript and folds on a narrow screen."""
 
 import pytest
@@ -33,11 +34,23 @@ def test_observer_sees_tags_arrive_that_the_trainee_does_not(
         observer.goto(f"{server.url}/supervision/sessions/{session.pk}/observe/")
         observer.get_by_text("Observing live.").wait_for()
         expect(observer.locator("#scenario-card summary")).to_contain_text("Priya")
+        # "Elicit a specific, recent example": nothing asked yet.
+        example = observer.locator('#card-objectives li[data-objective="specific-example"]')
+        expect(example).to_have_attribute("data-verdict", "not_met")
+        expect(example.locator(".obj-label")).to_have_text("Not met")
 
         trainee_page.get_by_label("Your message").fill("What has been on your mind this week?")
         trainee_page.get_by_role("button", name="Send").click()
         line = observer.locator("#transcript li.msg-trainee", has_text="What has been on your mind this week?")
         expect(line.locator(".fb-code")).to_have_count(1)  # the behaviour code, scored on the server
+        # Once it is scored, the card grades the objectives again: "this week" asks for a recent
+        # example, and the verdict links to the message in this transcript.
+        expect(example).to_have_attribute("data-verdict", "met")
+        expect(example.locator(".obj-label")).to_have_text("Met")
+        expect(example.locator(".obj-cue")).to_have_text("\u2713")
+        seq = line.get_attribute("data-seq")
+        evidence = example.locator(f'a[href="#o-{seq}"]')
+        expect(evidence).to_have_text(f"message {seq}")
         expect(line.locator(".fb-emp")).to_have_count(3)  # and the three empathy levels
         expect(line.locator(".fb-emp").first).to_contain_text("Emotional reactions")
         # The trainee's cohort does not show tags: their page has none.

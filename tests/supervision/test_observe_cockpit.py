@@ -6,6 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.urls import reverse
 
+from accounts.models import AuditEvent
 from feedback.actions import do_score_message
 from simulator.models import Message, Session
 from tests.feedback.conftest import fixed_scores  # noqa: F401 (a fixture)
@@ -35,13 +36,15 @@ def session(trainee, certify, fixed_scores):  # noqa: F811
     fixed_scores[REFLECTION] = ("complex_reflection", {"emotional_reactions": 1, "interpretations": 2})
     certify(trainee, "simulation")
     scenario = make_scenario(persona=CARD_PERSONA)
-    # Objectives are becoming objects with a text (another change); both shapes must read.
+    # Objects naming what shows them, an object in an earlier shape (shown_by a bare list) and
+    # plain text, as stored cards hold all three: each must read.
     scenario.learning_objectives = [
         {
             "id": "reflect-feeling",
             "text": "Reflect the feeling under the complaint",
-            "shown_by": ["complex_reflection"],
+            "shown_by": {"kind": "behaviour", "codes": ["complex_reflection"], "min": 1},
         },
+        {"id": "older-shape", "text": "Name the loss", "shown_by": ["simple_reflection"]},
         "Ask about risk calmly",
     ]
     scenario.save()
@@ -62,11 +65,68 @@ def test_observe_shows_the_scenario_card_and_objectives_beside_the_transcript(cl
         "Talks about the drinking once evenings are explored without judgement.",
         "evening-drinking",
         "Unlocks at openness 3, on a mention of evenings or a reflection of lonely.",
-        "<li>Reflect the feeling under the complaint</li>",
-        "<li>Ask about risk calmly</li>",
+        '<p class="obj-text">Reflect the feeling under the complaint</p>',
+        '<p class="obj-text">Name the loss</p>',
+        '<p class="obj-text">Ask about risk calmly</p>',
     ]:
         assert text in card, text
     assert "shown_by" not in card and "complex_reflection" not in card
+
+
+def objectives_of(html):
+    """{objective text: its <li> in the observe card's objectives panel}."""
+    panel = html[html.index('id="card-objectives"') :].split("</ul>")[0]
+    items = panel.split("<li ")[1:]
+    return {item.split('<p class="obj-text">')[1].split("</p>")[0]: item for item in items}
+
+
+def test_observe_card_shows_each_objectives_verdict_so_far_with_its_messages(client, session, supervisor):
+    client.force_login(supervisor)
+    before = objectives_of(client.get(reverse("supervision_observe", args=[session.pk])).content.decode())
+    assert 'data-verdict="not_met"' in before["Reflect the feeling under the complaint"]
+    assert "\u2717" in before["Reflect the feeling under the complaint"]
+    assert "Not met" in before["Reflect the feeling under the complaint"]
+    # An objective of an earlier shape or plain text says it is not graded; the page still draws.
+    assert "Not graded automatically" in before["Name the loss"]
+    assert "Not graded automatically" in before["Ask about risk calmly"]
+
+    message, _ = session.append(Message.TRAINEE, REFLECTION, client_msg_id="m1")
+    do_score_message(message.pk)
+    after = objectives_of(client.get(reverse("supervision_observe", args=[session.pk])).content.decode())
+    met = after["Reflect the feeling under the complaint"]
+    assert 'data-verdict="met"' in met and "\u2713" in met and '<strong class="obj-label">Met</strong>' in met
+    assert "1 message coded complex reflection, goal 1" in met
+    assert f'<a href="#o-{message.seq}">message {message.seq}</a>' in met
+
+
+def test_objectives_panel_is_graded_again_on_request_and_audited(client, session, supervisor):
+    url = reverse("supervision_observe_objectives", args=[session.pk])
+    client.force_login(supervisor)
+    assert (
+        'data-verdict="not_met"'
+        in objectives_of(client.get(url).content.decode())["Reflect the feeling under the complaint"]
+    )
+    message, _ = session.append(Message.TRAINEE, REFLECTION, client_msg_id="m1")
+    do_score_message(message.pk)
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html  # the panel alone, for observe.js to swap in
+    met = objectives_of(html)["Reflect the feeling under the complaint"]
+    assert 'data-verdict="met"' in met and f'href="#o-{message.seq}"' in met
+    rows = AuditEvent.objects.filter(event_type=AuditEvent.CLINICAL_VIEW, object_id=str(session.pk))
+    assert [r.details for r in rows] == [{"page": "observe_objectives"}] * 2
+    assert all(r.actor == supervisor and r.target_user == session.trainee for r in rows)
+
+
+@pytest.mark.parametrize("who", ["outsider_supervisor", "trainee"])
+def test_outsider_supervisor_and_trainee_cannot_read_the_objectives_panel(client, session, request, who):
+    client.force_login(request.getfixturevalue(who))
+    response = client.get(reverse("supervision_observe_objectives", args=[session.pk]))
+    # An outsider learns nothing of the session (404); the trainee's role may not open it (403).
+    assert response.status_code == {"outsider_supervisor": 404, "trainee": 403}[who]
+    assert "obj-text" not in response.content.decode()
+    assert not AuditEvent.objects.filter(event_type=AuditEvent.CLINICAL_VIEW, object_id=str(session.pk)).exists()
 
 
 def test_observe_draws_the_tags_already_stored(client, session, supervisor, cohorts):
@@ -80,7 +140,10 @@ def test_observe_draws_the_tags_already_stored(client, session, supervisor, coho
     assert "Emotional reactions 1" in line and "Interpretations 2" in line and "Explorations 0" in line
 
 
-def test_observe_lists_flags_worth_attention_each_linking_to_its_message(client, session, supervisor):
+def test_observe_lists_flags_worth_attention_each_linking_to_its_message(client, session, supervisor, fixed_scores):  # noqa: F811
+    # Not scored yet: the objectives panel scores them for the page (feedback.report.turns_for).
+    fixed_scores["Some days I don't see the point of any of it."] = ("other", {})
+    fixed_scores["I want to kill myself too sometimes."] = ("other", {})
     session.append(
         Message.TRAINEE, "Some days I don't see the point of any of it.", client_msg_id="m1", crisis_level="low"
     )
