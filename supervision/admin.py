@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
 from accounts.admin import AuditedDeleteAdmin
-from supervision.models import Annotation, Review, Rubric, RubricItem
+from supervision.models import Annotation, ObjectiveOverride, Review, Rubric, RubricItem
 
 
 class RubricItemFormSet(BaseInlineFormSet):
@@ -37,7 +37,8 @@ class RubricAdmin(AuditedDeleteAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Reviews and annotations change only through supervision.actions (audited), never here."""
+    """Reviews, annotations and objective overrides change only through supervision.actions
+    (audited), never here."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -58,3 +59,12 @@ class ReviewAdmin(ReadOnlyAdmin):
 @admin.register(Annotation)
 class AnnotationAdmin(ReadOnlyAdmin):
     list_display = ["session", "message", "author_label", "tags", "created_at"]
+
+
+@admin.register(ObjectiveOverride)
+class ObjectiveOverrideAdmin(ReadOnlyAdmin):
+    # Append-only: a supervisor's change of mind is a new row (do_override_objective), so the
+    # admin lists them and nothing more.
+    list_display = ["session", "objective_id", "verdict", "by_label", "created_at"]
+    list_filter = ["verdict"]
+    search_fields = ["objective_id", "note", "by_label"]

@@ -180,3 +180,22 @@ def test_the_scenario_page_lists_each_objectives_text_whatever_its_shape(client,
     page = client.get(reverse("scenario_detail", args=["job-loss-depression"])).content.decode()
     assert "<li>Ask about suicidal thoughts in a calm, matter-of-fact way</li>" in page and "shown_by" not in page
     assert "<li>Open questions</li>" in client.get(reverse("scenario_detail", args=[older.slug])).content.decode()
+
+
+def test_the_admin_lists_overrides_and_refuses_to_add_change_or_delete_them(client, admin_user, supervisor, session):
+    from accounts.roles import sync_role_groups
+
+    sync_role_groups()  # as a second migrate would: supervision's permissions for the admin role
+    override(client, supervisor, session)
+    row = ObjectiveOverride.objects.get()
+    client.force_login(admin_user)
+    listing = client.get(reverse("admin:supervision_objectiveoverride_changelist"))
+    assert listing.status_code == 200 and "reflect" in listing.content.decode()
+    assert client.get(reverse("admin:supervision_objectiveoverride_change", args=[row.pk])).status_code == 200
+    assert client.get(reverse("admin:supervision_objectiveoverride_add")).status_code == 403
+    edit = {"objective_id": "reflect", "verdict": "not_met", "note": "edited"}
+    assert client.post(reverse("admin:supervision_objectiveoverride_change", args=[row.pk]), edit).status_code == 403
+    delete = client.post(reverse("admin:supervision_objectiveoverride_delete", args=[row.pk]), {"post": "yes"})
+    assert delete.status_code == 403
+    row.refresh_from_db()
+    assert (row.verdict, row.note) == ("met", "Message 2 names the loss well enough.")
