@@ -273,9 +273,12 @@ def session_export(session, exported_by):
 # --- PDF -----------------------------------------------------------------------------------------
 
 
-def when(iso):
-    """An ISO time from the export as people read it, in the site's time zone."""
-    return timezone.localtime(datetime.fromisoformat(iso)).strftime("%d %b %Y %H:%M %Z")
+def when(value):
+    """A time from the export (ISO text, or a datetime as overrides carry) as people read it, in
+    the site's time zone."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return timezone.localtime(value).strftime("%d %b %Y %H:%M %Z")
 
 
 FONT_DIR = "/usr/share/fonts/truetype/dejavu"
@@ -367,6 +370,36 @@ def _pdf_flags(out, recording):
             out.line(f"{stamp} {i['label']}: {i['text']}")
 
 
+def _pdf_objectives(out, graded):
+    """Each learning objective with its automatic verdict, the messages behind it and, where a
+    supervisor overrode it, their verdict, note, name and time (earlier overrides below)."""
+    out.heading("Learning objectives")
+    if not graded:
+        out.line("This scenario lists no learning objectives.", colour=90)
+    # The signs (check, cross, half) need a Unicode font; the words carry the verdict without them.
+    sign = (lambda cue: f"{cue} ") if out.family == "DejaVu" else (lambda cue: "")
+    for o in graded:
+        out.line(o["text"], style="B", gap=0)
+        reason = f" · {o['reason']}" if o["reason"] else ""
+        out.line(f"{sign(o['cue'])}Automatic: {o['label']}{reason}", indent=4, gap=0)
+        if o["evidence"]:
+            out.line("Shown in messages " + ", ".join(f"#{e['seq']}" for e in o["evidence"]), 9, indent=4, gap=0)
+        override = o.get("override")
+        if override:
+            out.line(
+                f"{sign(override['cue'])}Supervisor: {override['label']} · {override['by']}, {when(override['at'])}",
+                indent=4,
+                colour=(30, 70, 160),
+                gap=0,
+            )
+            out.line(f"Note: {override['note']}", 9, indent=8, colour=(30, 70, 160), gap=0)
+            for h in override["history"]:
+                out.line(
+                    f"Earlier: {h['label']} · {h['by']}, {when(h['at'])}: {h['note']}", 9, indent=8, colour=110, gap=0
+                )
+        out.pdf.ln(2)
+
+
 def _pdf_transcript(out, recording, annotations):
     """Every message and event in order, each message followed by its annotations."""
     out.heading("Transcript")
@@ -418,11 +451,13 @@ def _pdf_sign_off(out, review):
 
 
 def session_pdf(session, exported_by):
-    """A printable report: header, flags, transcript with annotations, review. Returns bytes."""
+    """A printable report: header, flags, learning objectives, transcript with annotations,
+    review. Returns bytes."""
     data = session_export(session, exported_by)
     out = _pdf_start(data)
     _pdf_header(out, data["session"])
     _pdf_flags(out, data["recording"])
+    _pdf_objectives(out, data["objectives"])
     _pdf_transcript(out, data["recording"], data["annotations"])
     _pdf_review(out, data["review"])
     return bytes(out.pdf.output())

@@ -199,3 +199,30 @@ def test_the_admin_lists_overrides_and_refuses_to_add_change_or_delete_them(clie
     assert delete.status_code == 403
     row.refresh_from_db()
     assert (row.verdict, row.note) == ("met", "Message 2 names the loss well enough.")
+
+
+def test_the_pdf_export_prints_each_objective_its_verdict_and_the_supervisors_override(client, supervisor, session):
+    import io
+
+    from pypdf import PdfReader
+
+    from supervision.exports import when
+
+    override(client, supervisor, session, verdict="not_met", note="First look: too early to say.")
+    override(client, supervisor, session)  # the latest wins; the first stays as history
+    first, latest = ObjectiveOverride.objects.order_by("created_at", "pk")
+    response = client.get(reverse("review_export_pdf", args=[session.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(content)).pages)
+    section = text[text.index("Learning objectives") : text.index("Transcript")]
+    assert "Reflect the client's feelings" in section
+    assert "\u25d0 Automatic: Partly met · 1 message coded complex reflection, goal 2 Shown in messages #2" in section
+    assert f"\u2713 Supervisor: Met · Supervisor, {when(latest.created_at)}" in section
+    assert "Note: Message 2 names the loss well enough." in section
+    assert f"Earlier: Not met · Supervisor, {when(first.created_at)}: First look: too early to say." in section
+    # Objectives nobody overrode print their automatic verdict alone.
+    assert "Ask about suicidal thoughts in a calm, matter-of-fact way" in section
+    assert "\u2713 Automatic: Met · Asked directly about suicidal thoughts: found in message 4 Shown in messages #4" in section
+    assert "\u2717 Automatic: Not met · 0 of the topics asked about, goal 2" in section
+    assert section.count("Supervisor: ") == 1
