@@ -151,14 +151,20 @@ def grade_ratio(objective, turns, summary, states):
     return _result(objective, verdict, reason, evidence)
 
 
+# A link the trainee pastes is not a topic they asked about, though its address may hold the word
+# ("…/coping-with-low-mood.pdf").
+_LINK = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
 def grade_topic(objective, turns, summary, states):
     shown_by = objective["shown_by"]
     goal, named = shown_by["min"], topic_names(shown_by["topics"])
-    trainee = _trainee(turns)
+    # (what is searched, the turn quoted as evidence)
+    trainee = [(_LINK.sub(" ", t["text"]), t) for t in _trainee(turns)]
     found, evidence = [], []
     for name, alternatives in named:
         patterns = [phrase(a) for a in alternatives]
-        first = next((t for t in trainee if any(p.search(t["text"]) for p in patterns)), None)
+        first = next((t for text, t in trainee if any(p.search(text) for p in patterns)), None)
         if first is not None:
             found.append(name)
             if first not in evidence:

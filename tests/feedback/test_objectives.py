@@ -132,6 +132,14 @@ def test_topics_are_partly_met_from_one_and_a_word_inside_another_does_not_count
     assert one(SYMPTOMS, turns(("trainee", "What brings you here today?", "open_question")))["verdict"] == NOT_MET
 
 
+def test_a_word_inside_a_pasted_link_is_not_a_topic_asked_about():
+    script = turns(("trainee", "Here is a leaflet: https://example.org/coping-with-low-mood-and-poor-sleep.pdf", "giving_information"))
+    assert one(SYMPTOMS, script)["verdict"] == NOT_MET
+    script = turns(("trainee", "How is your sleep? See www.example.org/mood too.", "open_question"))
+    graded = one(SYMPTOMS, script)
+    assert graded["reason"].endswith("(sleep)") and graded["evidence"][0]["quote"].startswith("How is your sleep? See www.")
+
+
 def test_a_topic_given_as_a_list_of_words_counts_once():
     criterion = {"kind": "topic", "topics": [["eating", "food", "meal"], ["exercise", "training"]], "min": 2}
     script = turns(("trainee", "Tell me about food and meals, and eating out?", "open_question"))
