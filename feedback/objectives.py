@@ -140,7 +140,9 @@ def grade_ratio(objective, turns, summary, states):
     evidence = _evidence([t for t in _trainee(turns) if t.get("code") in codes])
     if value is None:
         nothing = "no questions" if measure in ("rq_ratio", "pct_open") else "no reflections"
-        return _result(objective, NOT_MET, f"{words.capitalize()}: none to count ({nothing}), goal {_number(measure, goal)}")
+        return _result(
+            objective, NOT_MET, f"{words.capitalize()}: none to count ({nothing}), goal {_number(measure, goal)}"
+        )
     reason = f"{words.capitalize()} {_number(measure, value)}, goal {_number(measure, goal)}"
     if value >= goal:
         verdict = MET
@@ -207,7 +209,9 @@ def grade_one(objective, turns, summary, states=None):
     except (KeyError, TypeError, ValueError, AttributeError):
         # A card the library check never saw (edited in the admin, or older than a kind's params):
         # say so on the page rather than fail the whole report over one objective.
-        return _result(objective, NOT_GRADED, "Its criterion is not one Pixel can read, so it is not graded automatically.")
+        return _result(
+            objective, NOT_GRADED, "Its criterion is not one Pixel can read, so it is not graded automatically."
+        )
 
 
 def grade(card, turns, summary=None, states=None):

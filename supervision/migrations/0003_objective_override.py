@@ -7,29 +7,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('simulator', '0004_message_client_state'),
-        ('supervision', '0002_default_rubric_and_search_index'),
+        ("simulator", "0004_message_client_state"),
+        ("supervision", "0002_default_rubric_and_search_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ObjectiveOverride',
+            name="ObjectiveOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('objective_id', models.CharField(max_length=40)),
-                ('verdict', models.CharField(choices=[('met', 'Met'), ('partly', 'Partly met'), ('not_met', 'Not met')], max_length=10)),
-                ('note', models.TextField()),
-                ('by_label', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='objective_overrides', to='simulator.session')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("objective_id", models.CharField(max_length=40)),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[("met", "Met"), ("partly", "Partly met"), ("not_met", "Not met")], max_length=10
+                    ),
+                ),
+                ("note", models.TextField()),
+                ("by_label", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="objective_overrides",
+                        to="simulator.session",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['session', 'objective_id', 'created_at', 'pk'],
-                'indexes': [models.Index(fields=['session', 'objective_id'], name='supervision_session_a14c00_idx')],
+                "ordering": ["session", "objective_id", "created_at", "pk"],
+                "indexes": [models.Index(fields=["session", "objective_id"], name="supervision_session_a14c00_idx")],
             },
         ),
     ]

@@ -42,6 +42,7 @@ REFLECTIVE = turns(
 
 # --- behaviour ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("goal, verdict", [(2, MET), (3, PARTLY)])
 def test_a_behaviour_count_is_met_at_its_goal_and_partly_met_below_it(goal, verdict):
     graded = one({"kind": "behaviour", "codes": ["complex_reflection"], "min": goal}, REFLECTIVE)
@@ -85,6 +86,7 @@ def test_several_checklist_items_are_partly_met_when_some_are_found_and_not_met_
 
 # --- ratio --------------------------------------------------------------------------------------
 
+
 def test_a_ratio_is_met_at_its_goal_partly_met_from_the_fair_band_and_not_met_below():
     # Two reflections to one question: 2.0 : 1.
     assert one({"kind": "ratio", "measure": "rq_ratio", "min": 2.0}, REFLECTIVE)["verdict"] == MET
@@ -120,7 +122,9 @@ def test_topics_count_distinct_topics_matched_at_the_start_of_a_word():
     )
     graded = one(SYMPTOMS, script)
     assert graded["verdict"] == MET
-    assert graded["reason"] == "6 of the topics asked about, goal 4 (mood, interest, sleep, appetite, energy, concentrat)"
+    assert (
+        graded["reason"] == "6 of the topics asked about, goal 4 (mood, interest, sleep, appetite, energy, concentrat)"
+    )
     assert [e["seq"] for e in graded["evidence"]] == [1, 2, 3, 4]
 
 
@@ -133,11 +137,19 @@ def test_topics_are_partly_met_from_one_and_a_word_inside_another_does_not_count
 
 
 def test_a_word_inside_a_pasted_link_is_not_a_topic_asked_about():
-    script = turns(("trainee", "Here is a leaflet: https://example.org/coping-with-low-mood-and-poor-sleep.pdf", "giving_information"))
+    script = turns(
+        (
+            "trainee",
+            "Here is a leaflet: https://example.org/coping-with-low-mood-and-poor-sleep.pdf",
+            "giving_information",
+        )
+    )
     assert one(SYMPTOMS, script)["verdict"] == NOT_MET
     script = turns(("trainee", "How is your sleep? See www.example.org/mood too.", "open_question"))
     graded = one(SYMPTOMS, script)
-    assert graded["reason"].endswith("(sleep)") and graded["evidence"][0]["quote"].startswith("How is your sleep? See www.")
+    assert graded["reason"].endswith("(sleep)") and graded["evidence"][0]["quote"].startswith(
+        "How is your sleep? See www."
+    )
 
 
 def test_a_topic_given_as_a_list_of_words_counts_once():
@@ -148,6 +160,7 @@ def test_a_topic_given_as_a_list_of_words_counts_once():
 
 
 # --- disclosure ---------------------------------------------------------------------------------
+
 
 def test_a_disclosure_is_met_by_the_message_after_which_the_client_opened_up():
     states = [(2, {"newly_unlocked": []}), (5, {"newly_unlocked": ["brother-secret"]})]
@@ -160,6 +173,7 @@ def test_a_disclosure_is_met_by_the_message_after_which_the_client_opened_up():
 
 
 # --- cards that cannot be graded ----------------------------------------------------------------
+
 
 def test_plain_text_objectives_from_older_cards_are_not_graded_rather_than_failing():
     card = {"learning_objectives": ["Open questions", {"id": "y", "text": "Odd", "shown_by": {"kind": "vibes"}}]}
@@ -178,11 +192,15 @@ def test_measures_and_the_override_slot_travel_with_the_verdict():
 
 # --- the real skill models on the library's scripts ---------------------------------------------
 
+
 def play(card, kind):
     """The report's turns for a library script, each line scored by the real models after the
     client's opening line (the scripts have no client replies)."""
     opening = card["persona"]["opening_line"]
-    lines = [json.loads(line)["text"] for line in (LIBRARY / "scripts" / f"{card['slug']}.{kind}.jsonl").read_text().splitlines()]
+    lines = [
+        json.loads(line)["text"]
+        for line in (LIBRARY / "scripts" / f"{card['slug']}.{kind}.jsonl").read_text().splitlines()
+    ]
     out, prev, earlier = [{"seq": 1, "role": "client", "text": opening}], opening, ""
     for n, text in enumerate(lines):
         result = score(text, prev, earlier)

@@ -24,7 +24,10 @@ def errors_for(objectives):
     card["learning_objectives"] = objectives
     errors = []
     check_library.check_objectives(
-        card["learning_objectives"], {d["id"] for d in card["persona"]["disclosures"]}, "job-loss-depression.json.learning_objectives", errors
+        card["learning_objectives"],
+        {d["id"] for d in card["persona"]["disclosures"]},
+        "job-loss-depression.json.learning_objectives",
+        errors,
     )
     return errors
 
@@ -46,7 +49,10 @@ def test_the_real_library_passes_and_every_card_grades_every_objective():
     assert check_library.main([]) == 0
     for path in sorted(LIBRARY.glob("*.json")):
         card = json.loads(path.read_text(encoding="utf-8"))
-        assert all(isinstance(o, dict) and o["shown_by"]["kind"] in check_library.SHOWN_BY_KEYS for o in card["learning_objectives"])
+        assert all(
+            isinstance(o, dict) and o["shown_by"]["kind"] in check_library.SHOWN_BY_KEYS
+            for o in card["learning_objectives"]
+        )
 
 
 def test_the_validators_lists_match_what_the_grader_knows():
@@ -66,18 +72,48 @@ def test_the_validators_lists_match_what_the_grader_knows():
         (with_first(text=" "), "[0] 'build-rapport'.text: empty string"),
         (with_first(measures=""), "[0] 'build-rapport'.measures: must be a non-empty string when given"),
         (with_first(shown_by={"kind": "vibes"}), "[0] 'build-rapport'.shown_by.kind: 'vibes' is not one of"),
-        (with_first(shown_by={"kind": "behaviour", "codes": ["reflection"], "min": 2}), "unknown behaviour code 'reflection'"),
-        (with_first(shown_by={"kind": "behaviour", "codes": [], "min": 2}), "shown_by.codes: list one or more behaviour codes"),
-        (with_first(shown_by={"kind": "behaviour", "codes": ["affirmation"], "min": 0}), "shown_by.min: must be a whole number, 1 or more"),
-        (with_first(shown_by={"kind": "behaviour", "codes": ["affirmation"]}), "shown_by: a behaviour criterion needs 'min'"),
+        (
+            with_first(shown_by={"kind": "behaviour", "codes": ["reflection"], "min": 2}),
+            "unknown behaviour code 'reflection'",
+        ),
+        (
+            with_first(shown_by={"kind": "behaviour", "codes": [], "min": 2}),
+            "shown_by.codes: list one or more behaviour codes",
+        ),
+        (
+            with_first(shown_by={"kind": "behaviour", "codes": ["affirmation"], "min": 0}),
+            "shown_by.min: must be a whole number, 1 or more",
+        ),
+        (
+            with_first(shown_by={"kind": "behaviour", "codes": ["affirmation"]}),
+            "shown_by: a behaviour criterion needs 'min'",
+        ),
         (with_first(shown_by={"kind": "checklist", "items": ["asked_why"]}), "unknown checklist item 'asked_why'"),
-        (with_first(shown_by={"kind": "checklist", "item": "asked_plan"}), "unknown key 'item' for a checklist criterion"),
-        (with_first(shown_by={"kind": "ratio", "measure": "pct_closed", "min": 50}), "shown_by.measure: unknown ratio 'pct_closed'"),
-        (with_first(shown_by={"kind": "ratio", "measure": "pct_open", "min": 170}), "shown_by.min: must be a number above 0 and at most 100"),
+        (
+            with_first(shown_by={"kind": "checklist", "item": "asked_plan"}),
+            "unknown key 'item' for a checklist criterion",
+        ),
+        (
+            with_first(shown_by={"kind": "ratio", "measure": "pct_closed", "min": 50}),
+            "shown_by.measure: unknown ratio 'pct_closed'",
+        ),
+        (
+            with_first(shown_by={"kind": "ratio", "measure": "pct_open", "min": 170}),
+            "shown_by.min: must be a number above 0 and at most 100",
+        ),
         (with_first(shown_by={"kind": "topic", "topics": [], "min": 1}), "shown_by.topics: list one or more topics"),
-        (with_first(shown_by={"kind": "topic", "topics": ["Sleep"], "min": 1}), "topics[0]: write every topic in lowercase"),
-        (with_first(shown_by={"kind": "topic", "topics": ["sleep", "mood"], "min": 3}), "shown_by.min: 3 topics asked for, but only 2 listed"),
-        (with_first(shown_by={"kind": "disclosure", "disclosure": "sister-secret"}), "'sister-secret' is not one of this card's persona.disclosures"),
+        (
+            with_first(shown_by={"kind": "topic", "topics": ["Sleep"], "min": 1}),
+            "topics[0]: write every topic in lowercase",
+        ),
+        (
+            with_first(shown_by={"kind": "topic", "topics": ["sleep", "mood"], "min": 3}),
+            "shown_by.min: 3 topics asked for, but only 2 listed",
+        ),
+        (
+            with_first(shown_by={"kind": "disclosure", "disclosure": "sister-secret"}),
+            "'sister-secret' is not one of this card's persona.disclosures",
+        ),
         (CARD["learning_objectives"][:2], "expected 3-5 objectives, got 2"),
     ],
 )

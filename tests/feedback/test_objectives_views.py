@@ -67,7 +67,11 @@ def test_the_trainees_report_opens_with_the_objectives_their_verdicts_and_eviden
     section = page[page.index('id="objectives"') : page.index('id="h-key"')]
     assert "Reflect the client&#x27;s feelings" in section
     assert "Partly met" in section and "1 message coded complex reflection, goal 2" in section
-    assert "\u2713" in section and "Met" in section and "Asked directly about suicidal thoughts: found in message 4" in section
+    assert (
+        "\u2713" in section
+        and "Met" in section
+        and "Asked directly about suicidal thoughts: found in message 4" in section
+    )
     assert "Not met" in section and "0 of the topics asked about, goal 2" in section
     assert '<a href="#m-2">Message 2</a>' in section and '<a href="#m-4">Message 4</a>' in section
     assert 'id="m-2"' in page and 'id="m-4"' in page
@@ -92,7 +96,9 @@ def test_the_cohorts_supervisor_overrides_a_verdict_with_a_note_and_it_is_audite
     assert audit.actor_id == supervisor.pk and audit.target_user_id == session.trainee_id
     assert audit.details == {"objective": "reflect", "verdict": "met", "override": row.pk}
     page = response.content.decode()
-    assert 'data-override="met"' in page and "Supervisor: Met" in page and "Message 2 names the loss well enough." in page
+    assert (
+        'data-override="met"' in page and "Supervisor: Met" in page and "Message 2 names the loss well enough." in page
+    )
     assert "Automatic: Partly met" in page
 
 
@@ -223,6 +229,9 @@ def test_the_pdf_export_prints_each_objective_its_verdict_and_the_supervisors_ov
     assert f"Earlier: Not met · Supervisor, {when(first.created_at)}: First look: too early to say." in section
     # Objectives nobody overrode print their automatic verdict alone.
     assert "Ask about suicidal thoughts in a calm, matter-of-fact way" in section
-    assert "\u2713 Automatic: Met · Asked directly about suicidal thoughts: found in message 4 Shown in messages #4" in section
+    assert (
+        "\u2713 Automatic: Met · Asked directly about suicidal thoughts: found in message 4 Shown in messages #4"
+        in section
+    )
     assert "\u2717 Automatic: Not met · 0 of the topics asked about, goal 2" in section
     assert section.count("Supervisor: ") == 1

@@ -29,7 +29,7 @@ def rows(text):
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("----"))
     table = {}
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.strip():
             break
         table[line.split()[0]] = line
@@ -59,6 +59,7 @@ def test_a_copied_set_passes_and_an_altered_or_missing_file_makes_it_changed(set
     shutil.copytree(Path(settings.PIXEL_DATA_DIR) / "xstest", tmp_path / "xstest")
     for name in ("sad-stress", "annomi"):
         (tmp_path / name).mkdir()  # present as folders, but empty: every file missing
+
     def run(*names):
         out = io.StringIO()
         status = datacheck.main([arg for name in names for arg in ("--set", name)], data_dir=tmp_path, out=out)
@@ -87,16 +88,34 @@ def test_the_standalone_check_runs_on_the_system_python_without_django(settings,
     # -I: no site-packages of ours, no PYTHON* variables; the check must still run and read
     # PIXEL_DATA_DIR from the environment, from any working directory.
     script = str(REPO / "training" / "data" / "datacheck.py")
-    empty = subprocess.run([SYSTEM_PYTHON, "-I", script], cwd=tmp_path, capture_output=True, text=True,
-                           env={"PIXEL_DATA_DIR": str(tmp_path)}, timeout=120)
+    empty = subprocess.run(
+        [SYSTEM_PYTHON, "-I", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PIXEL_DATA_DIR": str(tmp_path)},
+        timeout=120,
+    )
     assert empty.returncode == 1, empty.stderr
     assert all(rows(empty.stdout)[name].split()[1] == "missing" for name in NEEDED)
-    real = subprocess.run([SYSTEM_PYTHON, "-I", script], cwd=tmp_path, capture_output=True, text=True,
-                          env={"PIXEL_DATA_DIR": str(settings.PIXEL_DATA_DIR)}, timeout=120)
+    real = subprocess.run(
+        [SYSTEM_PYTHON, "-I", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PIXEL_DATA_DIR": str(settings.PIXEL_DATA_DIR)},
+        timeout=120,
+    )
     assert real.returncode == 0, real.stdout + real.stderr
     # As .ci/run calls it: a module from the repository's root, no PIXEL_DATA_DIR: ../shared/data.
-    default = subprocess.run([SYSTEM_PYTHON, "-s", "-E", "-m", "training.data.datacheck"], cwd=REPO,
-                             capture_output=True, text=True, env={}, timeout=120)
+    default = subprocess.run(
+        [SYSTEM_PYTHON, "-s", "-E", "-m", "training.data.datacheck"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={},
+        timeout=120,
+    )
     assert f"PIXEL_DATA_DIR={REPO.parent / 'shared' / 'data'}" in default.stdout, default.stderr
 
 
@@ -104,8 +123,14 @@ def test_a_test_that_needs_data_fails_at_once_with_the_table_when_it_is_missing(
     test = "tests/training/test_data.py::test_counselchat_answers_to_one_question_share_a_group"
     # REDIS_URL empty: the child runs embedded and leaves this run's Redis database alone.
     env = {**os.environ, "PIXEL_DATA_DIR": str(tmp_path), "REDIS_URL": ""}
-    child = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test], cwd=REPO,
-                           capture_output=True, text=True, env=env, timeout=300)
+    child = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert child.returncode != 0
     assert "ERROR at setup of test_counselchat_answers_to_one_question_share_a_group" in child.stdout
     assert "needs licensed data that is missing or changed" in child.stdout
@@ -115,8 +140,13 @@ def test_a_test_that_needs_data_fails_at_once_with_the_table_when_it_is_missing(
 
 def test_ci_run_stops_at_its_first_step_on_a_clone_without_the_data(tmp_path):
     clone = tmp_path / "clone"
-    for path in (".ci/run", "training/__init__.py", "training/data/__init__.py", "training/data/datacheck.py",
-                 "training/data/datasets.json"):
+    for path in (
+        ".ci/run",
+        "training/__init__.py",
+        "training/data/__init__.py",
+        "training/data/datacheck.py",
+        "training/data/datasets.json",
+    ):
         (clone / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / path, clone / path)
     # Only python3 and dirname on the PATH: were the first step to let the run go on, the next
@@ -125,8 +155,14 @@ def test_ci_run_stops_at_its_first_step_on_a_clone_without_the_data(tmp_path):
     bin_dir.mkdir()
     (bin_dir / "python3").symlink_to(SYSTEM_PYTHON)
     (bin_dir / "dirname").symlink_to(shutil.which("dirname"))
-    run = subprocess.run([shutil.which("bash"), str(clone / ".ci" / "run")], cwd=tmp_path, capture_output=True,
-                         text=True, env={"PATH": str(bin_dir), "PIXEL_DATA_DIR": "/nonexistent"}, timeout=120)
+    run = subprocess.run(
+        [shutil.which("bash"), str(clone / ".ci" / "run")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PATH": str(bin_dir), "PIXEL_DATA_DIR": "/nonexistent"},
+        timeout=120,
+    )
     assert run.returncode != 0
     assert "==> Licensed data sets" in run.stdout and "==> System packages" not in run.stdout
     assert all(rows(run.stdout)[name].split()[1] == "missing" for name in NEEDED)
@@ -138,7 +174,8 @@ def test_docs_data_md_holds_what_the_manifest_generates():
     assert datacheck.DOCS_BEGIN in docs and datacheck.DOCS_END in docs
     generated = docs.split(datacheck.DOCS_BEGIN, 1)[1].split(datacheck.DOCS_END, 1)[0]
     assert generated.strip() == datacheck.markdown().strip(), (
-        "docs/data.md is out of date: paste `python3 -m training.data.datacheck --markdown` between its markers")
+        "docs/data.md is out of date: paste `python3 -m training.data.datacheck --markdown` between its markers"
+    )
 
 
 def test_the_manifest_names_every_test_that_declares_a_set_and_only_those():
@@ -156,23 +193,31 @@ def test_the_manifest_lists_every_file_in_each_sets_folder(settings):
     for s in datacheck.load():
         folder = Path(settings.PIXEL_DATA_DIR) / s.folder
         on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
-        assert on_disk == set(s.files), f"{s.folder}: on disk and not listed {sorted(on_disk - set(s.files))}, " \
-                                        f"listed and not on disk {sorted(set(s.files) - on_disk)}"
+        assert on_disk == set(s.files), (
+            f"{s.folder}: on disk and not listed {sorted(on_disk - set(s.files))}, "
+            f"listed and not on disk {sorted(set(s.files) - on_disk)}"
+        )
         assert all(re.fullmatch(r"[0-9a-f]{64}", digest) for digest in s.files.values())
         assert s.origin and s.licence and s.commercial
 
 
-@pytest.mark.parametrize("read, name", [
-    (lambda root: list(read_mibot(root / "mibot-mi-smoking" / "transcripts")), "mibot-mi-smoking"),
-    (lambda root: list(read_esconv(root / "esconv")), "esconv"),
-    (lambda root: epitome_pairs("explorations", root / "epitome-empathy"), "epitome-empathy"),
-])
+@pytest.mark.parametrize(
+    "read, name",
+    [
+        (lambda root: list(read_mibot(root / "mibot-mi-smoking" / "transcripts")), "mibot-mi-smoking"),
+        (lambda root: list(read_esconv(root / "esconv")), "esconv"),
+        (lambda root: epitome_pairs("explorations", root / "epitome-empathy"), "epitome-empathy"),
+    ],
+)
 def test_a_reader_without_its_set_names_the_set_instead_of_reading_nothing(tmp_path, read, name):
     with pytest.raises(datacheck.MissingData, match=rf"licensed data set {name} .*docs/data.md"):
         read(tmp_path)
 
 
 def test_the_crisis_readers_name_the_missing_set(tmp_path):
-    with pytest.raises(DataError, match=r"gaur2019-reddit-cssrs/posts.jsonl: no such file: .*"
-                                        r"licensed data set gaur2019-reddit-cssrs.*docs/data.md"):
+    with pytest.raises(
+        DataError,
+        match=r"gaur2019-reddit-cssrs/posts.jsonl: no such file: .*"
+        r"licensed data set gaur2019-reddit-cssrs.*docs/data.md",
+    ):
         gaur_posts(tmp_path)

@@ -75,8 +75,19 @@ def default_data_dir() -> Path:
 
 def load(manifest: Path = MANIFEST) -> list[DataSet]:
     data = json.loads(Path(manifest).read_text(encoding="utf-8"))
-    return [DataSet(s["folder"], s["title"], s["origin"], s["licence"], s["commercial"], tuple(s["commands"]),
-                    tuple(s["tests"]), dict(s["files"])) for s in data["sets"]]
+    return [
+        DataSet(
+            s["folder"],
+            s["title"],
+            s["origin"],
+            s["licence"],
+            s["commercial"],
+            tuple(s["commands"]),
+            tuple(s["tests"]),
+            dict(s["files"]),
+        )
+        for s in data["sets"]
+    ]
 
 
 def by_name(names=None, manifest: Path = MANIFEST) -> list[DataSet]:
@@ -141,7 +152,9 @@ def table(results: list[Result]) -> str:
     rows = [("set", "status", "licence", "commercial use", "needed by")]
     for r in results:
         status = r.status if r.dataset.needed or r.status == PRESENT else f"{r.status} (not needed)"
-        rows.append((r.dataset.folder, status, r.dataset.licence, r.dataset.commercial, needed_by(r.dataset, short=True)))
+        rows.append(
+            (r.dataset.folder, status, r.dataset.licence, r.dataset.commercial, needed_by(r.dataset, short=True))
+        )
     # The last column is left ragged: it is long, and nothing follows it.
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = ["  ".join([*(cell.ljust(w) for cell, w in zip(row, widths)), row[-1]]).rstrip() for row in rows]
@@ -158,13 +171,19 @@ def report(data_dir: Path | None = None, names=None) -> tuple[bool, str]:
     failed = [r for r in results if r.failed]
     for r in results:
         if r.status == CHANGED:
-            text += ["", f"{r.dataset.folder} differs from {MANIFEST.relative_to(REPO_DIR)}:",
-                     *(f"  {p}" for p in r.problems)]
+            text += [
+                "",
+                f"{r.dataset.folder} differs from {MANIFEST.relative_to(REPO_DIR)}:",
+                *(f"  {p}" for p in r.problems),
+            ]
     if failed:
-        text += ["", f"{len(failed)} data set(s) missing or changed: {', '.join(r.dataset.folder for r in failed)}.",
-                 "Put the licensed data sets in one folder (each set in its own subfolder, as listed above) beside "
-                 "the clone at ../shared/data, or set PIXEL_DATA_DIR to that folder.",
-                 f"{DOCS} says what each set is, where to get it and the SHA-256 of every file."]
+        text += [
+            "",
+            f"{len(failed)} data set(s) missing or changed: {', '.join(r.dataset.folder for r in failed)}.",
+            "Put the licensed data sets in one folder (each set in its own subfolder, as listed above) beside "
+            "the clone at ../shared/data, or set PIXEL_DATA_DIR to that folder.",
+            f"{DOCS} says what each set is, where to get it and the SHA-256 of every file.",
+        ]
     return not failed, "\n".join(text)
 
 
@@ -174,9 +193,11 @@ def missing_message(path: Path) -> str:
     sets = {s.folder: s for s in load()}
     dataset = next((sets[part] for part in reversed(path.parts) if part in sets), None)
     which = f"the licensed data set {dataset.folder} ({dataset.licence})" if dataset else "a licensed data set"
-    return (f"{path}: no such file or folder: it belongs to {which}, read from PIXEL_DATA_DIR "
-            f"(default ../shared/data beside the clone). See {DOCS}; `python3 -m training.data.datacheck` "
-            "lists what is missing.")
+    return (
+        f"{path}: no such file or folder: it belongs to {which}, read from PIXEL_DATA_DIR "
+        f"(default ../shared/data beside the clone). See {DOCS}; `python3 -m training.data.datacheck` "
+        "lists what is missing."
+    )
 
 
 def require(path: Path) -> Path:
@@ -192,14 +213,26 @@ def markdown() -> str:
     """The generated part of docs/data.md: one section a set with its files and their hashes."""
     out = ["| set | what | licence | commercial use | needed by |", "|---|---|---|---|---|"]
     for s in load():
-        out.append(f"| [`{s.folder}/`](#{s.folder}) | {s.title} | {s.licence} | {s.commercial} | "
-                   f"{needed_by(s).replace('; ', '<br>')} |")
+        out.append(
+            f"| [`{s.folder}/`](#{s.folder}) | {s.title} | {s.licence} | {s.commercial} | "
+            f"{needed_by(s).replace('; ', '<br>')} |"
+        )
     for s in load():
-        out += ["", f"### {s.folder}", "", s.title + ".", "",
-                f"- Origin: {s.origin}", f"- Licence: {s.licence}", f"- Commercial use: {s.commercial}",
-                f"- Commands: {', '.join(f'`{c}`' for c in s.commands) or 'none'}",
-                f"- Tests: {', '.join(f'`{t}`' for t in s.tests) or 'none'}", "",
-                "| file | SHA-256 |", "|---|---|"]
+        out += [
+            "",
+            f"### {s.folder}",
+            "",
+            s.title + ".",
+            "",
+            f"- Origin: {s.origin}",
+            f"- Licence: {s.licence}",
+            f"- Commercial use: {s.commercial}",
+            f"- Commands: {', '.join(f'`{c}`' for c in s.commands) or 'none'}",
+            f"- Tests: {', '.join(f'`{t}`' for t in s.tests) or 'none'}",
+            "",
+            "| file | SHA-256 |",
+            "|---|---|",
+        ]
         out += [f"| `{name}` | `{digest}` |" for name, digest in sorted(s.files.items())]
     return "\n".join(out) + "\n"
 
@@ -225,12 +258,19 @@ def update_hashes(data_dir: Path, names) -> list[str]:
 
 def main(argv=None, data_dir: Path | None = None, out=sys.stdout) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m training.data.datacheck", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="the folder holding the sets (default: PIXEL_DATA_DIR, else ../shared/data)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="the folder holding the sets (default: PIXEL_DATA_DIR, else ../shared/data)",
+    )
     parser.add_argument("--set", action="append", dest="names", metavar="NAME", help="check only this set (repeatable)")
     parser.add_argument("--markdown", action="store_true", help=f"print the generated part of {DOCS} and stop")
-    parser.add_argument("--update-hashes", action="store_true",
-                        help=f"rewrite the hashes of the --set sets in {MANIFEST.name} from the data folder")
+    parser.add_argument(
+        "--update-hashes",
+        action="store_true",
+        help=f"rewrite the hashes of the --set sets in {MANIFEST.name} from the data folder",
+    )
     options = parser.parse_args(argv)
     data_dir = options.data_dir or data_dir or default_data_dir()
     if options.markdown:
