@@ -34,6 +34,10 @@ def test_observer_sees_tags_arrive_that_the_trainee_does_not(
         observer.goto(f"{server.url}/supervision/sessions/{session.pk}/observe/")
         observer.get_by_text("Observing live.").wait_for()
         expect(observer.locator("#scenario-card summary")).to_contain_text("Priya")
+        # The whisper box sits under the transcript, not below the long side column.
+        transcript, whisper = observer.locator("#transcript").bounding_box(), observer.locator("#whisper-text").bounding_box()
+        side = observer.locator(".observe-side").bounding_box()
+        assert transcript["y"] + transcript["height"] < whisper["y"] < side["y"] + side["height"]
         # "Elicit a specific, recent example": nothing asked yet.
         example = observer.locator('#card-objectives li[data-objective="specific-example"]')
         expect(example).to_have_attribute("data-verdict", "not_met")
@@ -77,8 +81,9 @@ def test_each_flag_links_to_its_message_and_the_card_folds_on_a_phone(page, live
     page.goto(f"{live_server.url}/supervision/sessions/{session.pk}/observe/")
     card = page.locator("#scenario-card")
     expect(card).not_to_have_attribute("open", "")  # folded: the transcript comes first on a phone
+    expect(page.locator("#card-objectives")).to_be_visible()  # the live parts are never folded away
     card.locator("summary").click()
-    expect(card.get_by_text("Learning objectives")).to_be_visible()
+    expect(card.get_by_text("Presenting problem")).to_be_visible()
     link = page.locator("#flags a", has_text="message 3")
     expect(link).to_have_attribute("href", "#o-3")
     page.locator("#o-3").evaluate("e => e.closest('.transcript').scrollTop = e.closest('.transcript').scrollHeight")

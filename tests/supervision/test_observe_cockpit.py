@@ -65,12 +65,16 @@ def test_observe_shows_the_scenario_card_and_objectives_beside_the_transcript(cl
         "Talks about the drinking once evenings are explored without judgement.",
         "evening-drinking",
         "Unlocks at openness 3, on a mention of evenings or a reflection of lonely.",
-        '<p class="obj-text">Reflect the feeling under the complaint</p>',
-        '<p class="obj-text">Name the loss</p>',
-        '<p class="obj-text">Ask about risk calmly</p>',
     ]:
         assert text in card, text
-    assert "shown_by" not in card and "complex_reflection" not in card
+    # The objectives sit outside the foldable card, under the client's state: they change live.
+    side = html[html.index('class="observe-side"') : html.index('id="scenario-card"')]
+    assert side.index('id="client-state"') < side.index('id="card-objectives"')
+    # and the controls come under the transcript, before the side column.
+    assert html.index('id="transcript"') < html.index('aria-label="Intervene"') < html.index('class="observe-side"')
+    for text in ["Reflect the feeling under the complaint", "Name the loss", "Ask about risk calmly"]:
+        assert f'<p class="obj-text">{text}</p>' in side, text
+    assert "shown_by" not in html and "complex_reflection" not in card
 
 
 def objectives_of(html):
