@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Certification
+from feedback.objectives import OVERRIDE_VERDICTS, VERDICT_CUES, VERDICT_LABELS
 from simulator.models import Message, Session
 
 SCORES = (1, 2, 3, 4, 5)
@@ -303,7 +304,8 @@ class ObjectiveOverride(models.Model):
     supervision.actions.do_override_objective, which audits it.
     """
 
-    VERDICT_CHOICES = [("met", "Met"), ("partly", "Partly met"), ("not_met", "Not met")]
+    # The verdicts a supervisor may give, named as the report names them.
+    VERDICT_CHOICES = [(v, VERDICT_LABELS[v]) for v in OVERRIDE_VERDICTS]
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="objective_overrides")
     # The objective's id in the session's scenario version (learning_objectives[].id).
@@ -323,8 +325,6 @@ class ObjectiveOverride(models.Model):
         return f"{self.session_id} {self.objective_id}: {self.verdict}"
 
     def as_dict(self):
-        from feedback.objectives import VERDICT_CUES, VERDICT_LABELS
-
         return {
             "verdict": self.verdict,
             "label": VERDICT_LABELS[self.verdict],

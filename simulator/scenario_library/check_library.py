@@ -282,6 +282,17 @@ def check_objectives(items, disclosure_ids: set, where: str, errors: list[str]) 
             check_shown_by(item["shown_by"], disclosure_ids, f"{ow}.shown_by", errors)
 
 
+def check_known(values, known, noun: str, where: str, errors: list[str]) -> bool:
+    """VALUES must be a non-empty list of names from KNOWN; False when it is not a list at all."""
+    if not isinstance(values, list) or not values:
+        errors.append(f"{where}: list one or more {noun}s")
+        return False
+    for value in values:
+        if value not in known:
+            errors.append(f"{where}: unknown {noun} '{value}' (known: {', '.join(known)})")
+    return True
+
+
 def check_shown_by(sb: dict, disclosure_ids: set, where: str, errors: list[str]) -> None:
     kind = sb.get("kind")
     if kind not in SHOWN_BY_KEYS:
@@ -294,21 +305,10 @@ def check_shown_by(sb: dict, disclosure_ids: set, where: str, errors: list[str])
         errors.append(f"{where}: unknown key '{key}' for a {kind} criterion")
     low = sb.get("min")
     if kind == "behaviour":
-        codes = sb.get("codes")
-        if not isinstance(codes, list) or not codes:
-            errors.append(f"{where}.codes: list one or more behaviour codes")
-        else:
-            for code in codes:
-                if code not in BEHAVIOUR_CODES:
-                    errors.append(f"{where}.codes: unknown behaviour code '{code}' (known: {', '.join(BEHAVIOUR_CODES)})")
+        check_known(sb.get("codes"), BEHAVIOUR_CODES, "behaviour code", f"{where}.codes", errors)
     if kind == "checklist":
         items = sb.get("items")
-        if not isinstance(items, list) or not items:
-            errors.append(f"{where}.items: list one or more checklist items")
-        else:
-            for key in items:
-                if key not in CHECKLIST_ITEMS:
-                    errors.append(f"{where}.items: unknown checklist item '{key}' (known: {', '.join(CHECKLIST_ITEMS)})")
+        if check_known(items, CHECKLIST_ITEMS, "checklist item", f"{where}.items", errors):
             if len(set(map(str, items))) != len(items):
                 errors.append(f"{where}.items: repeated item")
     if kind == "ratio":

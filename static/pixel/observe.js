@@ -59,27 +59,11 @@ pixelPage("observe", function (root) {
   // trainee's cohort shows them. Scoring can finish before the message reaches this page, and an
   // event can come twice; a message keeps the first set it gets.
   const earlyTags = {};
-  const EMPATHY = { emotional_reactions: "Emotional reactions", interpretations: "Interpretations", explorations: "Explorations" };
   function onFeedback(ev) {
     const li = transcript.querySelector('li.msg-trainee[data-seq="' + ev.seq + '"]');
     if (!li) { earlyTags[ev.seq] = ev; return; }
     if (li.querySelector(".fb-tags")) return;
-    const tags = document.createElement("span");
-    tags.className = "fb-tags";
-    (ev.codes || []).forEach(function (code, i) {
-      const t = document.createElement("span");
-      t.className = "fb-code fb-" + code;
-      t.textContent = (ev.labels && ev.labels[i]) || code.replace(/_/g, " ");
-      tags.append(t);
-    });
-    Object.keys(EMPATHY).forEach(function (k) {
-      if (!ev.empathy || ev.empathy[k] === undefined) return;
-      const t = document.createElement("span");
-      t.className = "fb-emp fb-level-" + ev.empathy[k];
-      t.textContent = EMPATHY[k] + " " + ev.empathy[k];
-      tags.append(t);
-    });
-    li.append(tags);
+    li.append(pixelTags(ev));
     refreshObjectives();
   }
   // The objectives panel, graded again on the server once a trainee message is scored (a verdict

@@ -71,26 +71,11 @@ pixelPage("session", function (root) {
   }
   // Live skill tags (docs/feedback.md), when the cohort shows them: {"type":"feedback","seq","codes","labels","empathy"}.
   const earlyFeedback = {};
-  const EMPATHY = { emotional_reactions: "Emotional reactions", interpretations: "Interpretations", explorations: "Explorations" };
   function onFeedback(ev) {
     const li = transcript.querySelector('li.msg-trainee[data-seq="' + ev.seq + '"]');
     if (!li) { earlyFeedback[ev.seq] = ev; return; } // arrived before its message
     if (li.querySelector(".fb-tags")) return;
-    const tags = document.createElement("span");
-    tags.className = "fb-tags";
-    ev.codes.forEach(function (code, i) {
-      const t = document.createElement("span");
-      t.className = "fb-code fb-" + code;
-      t.textContent = (ev.labels && ev.labels[i]) || code.replace(/_/g, " ");
-      tags.append(t);
-    });
-    Object.keys(EMPATHY).forEach(function (k) {
-      const t = document.createElement("span");
-      t.className = "fb-emp fb-level-" + ev.empathy[k];
-      t.textContent = EMPATHY[k] + " " + ev.empathy[k];
-      tags.append(t);
-    });
-    li.append(tags);
+    li.append(pixelTags(ev));
   }
   // The live events come once; after a reload or reconnect the tags so far are fetched again.
   function loadTags() {

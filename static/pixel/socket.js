@@ -59,4 +59,26 @@
     connect();
     return { send: send };
   };
+
+  // pixelTags(ev) is the <span class="fb-tags"> for one `feedback` event (docs/feedback.md): the
+  // behaviour code and the three empathy levels, as the trainee's page and the observe page show them.
+  const EMPATHY = { emotional_reactions: "Emotional reactions", interpretations: "Interpretations", explorations: "Explorations" };
+  window.pixelTags = function (ev) {
+    const tags = document.createElement("span");
+    tags.className = "fb-tags";
+    (ev.codes || []).forEach(function (code, i) {
+      const t = document.createElement("span");
+      t.className = "fb-code fb-" + code;
+      t.textContent = (ev.labels && ev.labels[i]) || code.replace(/_/g, " ");
+      tags.append(t);
+    });
+    Object.keys(EMPATHY).forEach(function (k) {
+      if (!ev.empathy || ev.empathy[k] === undefined) return;
+      const t = document.createElement("span");
+      t.className = "fb-emp fb-level-" + ev.empathy[k];
+      t.textContent = EMPATHY[k] + " " + ev.empathy[k];
+      tags.append(t);
+    });
+    return tags;
+  };
 })();
